@@ -1,0 +1,54 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import PhysicianProfile, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "role", "is_active", "is_staff", "date_joined"]
+    list_filter = ["role", "is_active", "is_staff", "is_superuser"]
+    search_fields = ["email", "name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Profile"), {"fields": ["name", "role", "timezone"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "name", "role", "password1", "password2"]},
+        ),
+    ]
+
+
+@admin.register(PhysicianProfile)
+class PhysicianProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "title", "hospital", "department", "status", "created_at"]
+    list_filter = ["status", "title", "specialties"]
+    search_fields = ["user__email", "user__name", "licence_number", "hospital"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["status", "decided_by", "decided_at", "decision_reason", "created_at"]
+    actions = ["verify"]
+
+    @admin.action(description=_("Verify the selected physicians"))
+    def verify(self, request, queryset):
+        verified = 0
+        for profile in queryset:
+            try:
+                services.physician_decide(profile=profile, moderator=request.user, approve=True)
+            except (ValidationError, PermissionDenied):
+                continue
+            verified += 1
+        self.message_user(
+            request, _("%(count)d physicians verified.") % {"count": verified}, messages.SUCCESS
+        )

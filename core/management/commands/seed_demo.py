@@ -1,0 +1,86 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import PhysicianProfile, User
+from accounts.services import account_create
+from forum.models import Category
+
+DEMO_PASSWORD = "shukang-demo-2026"
+
+MODERATOR = {"email": "moderator@shukang.example", "name": "Moderator Lin"}
+
+DOCTORS = [
+    {
+        "email": "dr.wang@shukang.example",
+        "name": "Dr. Wang Jun",
+        "title": PhysicianProfile.Title.CHIEF,
+        "licence_number": "DEMO-110101-0001",
+        "specialties": ["gastric-cancer", "gist"],
+    },
+    {
+        "email": "dr.chen@shukang.example",
+        "name": "Dr. Chen Hui",
+        "title": PhysicianProfile.Title.ASSOCIATE_CHIEF,
+        "licence_number": "DEMO-110101-0002",
+        "specialties": ["colorectal-cancer", "living-with-cancer"],
+    },
+    {
+        "email": "dr.li@shukang.example",
+        "name": "Dr. Li Na",
+        "title": PhysicianProfile.Title.ATTENDING,
+        "licence_number": "DEMO-110101-0003",
+        "specialties": ["hepatobiliary-pancreatic-cancer", "gep-net"],
+    },
+]
+
+PATIENTS = [
+    {"email": "patient.zhang@shukang.example", "name": "Zhang Wei"},
+    {"email": "patient.liu@shukang.example", "name": "Liu Fang"},
+    {"email": "caregiver.zhao@shukang.example", "name": "Zhao Min"},
+]
+
+
+class Command(BaseCommand):
+    help = "Add demo accounts and content; running it again adds nothing twice."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            created = self.seed_accounts()
+        self.stdout.write(
+            f"Demo data ready ({created} new accounts). Every demo login uses the password "
+            f"“{DEMO_PASSWORD}”:"
+        )
+        for role, people in (
+            ("moderator", [MODERATOR]),
+            ("doctor", DOCTORS),
+            ("patient", PATIENTS),
+        ):
+            for person in people:
+                self.stdout.write(f"  {role:<10} {person['email']}")
+
+    def seed_accounts(self) -> int:
+        existing = set(User.objects.values_list("email", flat=True))
+        categories = {category.slug: category for category in Category.objects.all()}
+        created = 0
+        if MODERATOR["email"] not in existing:
+            account_create(password=DEMO_PASSWORD, role=User.Role.MODERATOR, **MODERATOR)
+            created += 1
+        for doctor in DOCTORS:
+            if doctor["email"] in existing:
+                continue
+            account_create(
+                password=DEMO_PASSWORD,
+                role=User.Role.DOCTOR,
+                verified=True,
+                email=doctor["email"],
+                name=doctor["name"],
+                title=doctor["title"],
+                licence_number=doctor["licence_number"],
+                specialties=[categories[slug] for slug in doctor["specialties"]],
+            )
+            created += 1
+        for patient in PATIENTS:
+            if patient["email"] not in existing:
+                account_create(password=DEMO_PASSWORD, role=User.Role.PATIENT, **patient)
+                created += 1
+        return created

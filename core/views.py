@@ -1,0 +1,42 @@
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+
+from accounts import selectors as account_selectors
+from core.health import run_checks
+from forum.models import Category
+
+
+def home(request):
+    return render(
+        request,
+        "core/home.html",
+        {
+            "categories": Category.objects.all(),
+            "doctors": account_selectors.doctor_list()[:4],
+        },
+    )
+
+
+@never_cache
+def healthz(request):
+    healthy, results = run_checks()
+    return JsonResponse(results, status=200 if healthy else 503)
+
+
+def bad_request(request, exception=None):
+    return render(request, "errors/400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    # Rendered without the request context: the database may be what failed.
+    return HttpResponseServerError(loader.render_to_string("errors/500.html"))

@@ -1,0 +1,124 @@
+"""Shared fixtures: factories for people, and the gates for optional services.
+
+Suites that need PostgreSQL, Redis or a browser are marked; when their
+service is missing they are skipped with the reason, never silently.
+"""
+
+import itertools
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.utils import translation
+
+from accounts.models import User
+from accounts.services import account_create
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "a-sturdy-test-passphrase"
+
+_counter = itertools.count(1)
+
+
+def _redis_reachable() -> str | None:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        return "Redis not configured: set REDIS_URL to run this suite"
+    parsed = urlparse(url)
+    try:
+        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1).close()
+    except OSError as error:
+        return f"Redis at REDIS_URL is unreachable ({error})"
+    return None
+
+
+def _browser_missing() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"no browser: {CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reasons = {
+        "postgres": None
+        if connection.vendor == "postgresql"
+        else "PostgreSQL not configured: set DATABASE_URL to a PostgreSQL database to run this suite",
+        "redis": _redis_reachable(),
+        "e2e": _browser_missing(),
+    }
+    for item in items:
+        for marker, reason in reasons.items():
+            if reason and item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Each test starts with an empty cache (rate limits, sessions)."""
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """English pages unless a test asks for Chinese; fast password hashing."""
+    settings.LANGUAGE_CODE = "en"
+    # Hashing at full strength would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def user_factory(db):
+    def make(*, role=User.Role.PATIENT, email=None, name=None, password=PASSWORD, **kwargs):
+        number = next(_counter)
+        return account_create(
+            email=email or f"person{number}@example.com",
+            name=name or f"Person {number}",
+            password=password,
+            role=role,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def patient(user_factory):
+    return user_factory(name="Patient Zhang")
+
+
+@pytest.fixture
+def doctor_factory(user_factory):
+    def make(*, verified=True, **kwargs):
+        return user_factory(role=User.Role.DOCTOR, verified=verified, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def doctor(doctor_factory):
+    return doctor_factory(name="Dr. Wang")
+
+
+@pytest.fixture
+def moderator(user_factory):
+    return user_factory(role=User.Role.MODERATOR, name="Moderator Lin")
+
+
+@pytest.fixture
+def pending_physician(user_factory):
+    return user_factory(role=User.Role.DOCTOR, verified=False, name="Dr. Pending").physician_profile
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
