@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,8 +39,10 @@ def account_create(
             _("Unknown role “%(role)s”: choose one of %(roles)s.")
             % {"role": role, "roles": ", ".join(User.Role.values)}
         )
-    if not email or "@" not in email:
-        raise ValidationError(_("Enter a valid e-mail address."))
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid e-mail address.")) from None
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(
             _("An account with the e-mail address %(email)s already exists.") % {"email": email}

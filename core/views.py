@@ -4,19 +4,25 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 
 from accounts import selectors as account_selectors
+from accounts.models import user_is_verified_doctor
 from core.health import run_checks
+from forum import selectors as forum_selectors
 from forum.models import Category
+
+HOME_QUESTIONS = 8
 
 
 def home(request):
-    return render(
-        request,
-        "core/home.html",
-        {
-            "categories": Category.objects.all(),
-            "doctors": account_selectors.doctor_list()[:4],
-        },
-    )
+    context = {
+        "categories": Category.objects.all(),
+        "doctors": account_selectors.doctor_list()[:4],
+        "latest_questions": forum_selectors.question_list(viewer=request.user)[:HOME_QUESTIONS],
+        "unanswered_count": forum_selectors.unanswered_count(),
+    }
+    if user_is_verified_doctor(request.user):
+        # A doctor's home leads with what is waiting in their specialties.
+        context["waiting_for_me"] = forum_selectors.unanswered_for_doctor(doctor=request.user)
+    return render(request, "core/home.html", context)
 
 
 @never_cache

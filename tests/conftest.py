@@ -122,3 +122,49 @@ def pending_physician(user_factory):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def category(db):
+    from forum.models import Category
+
+    return Category.objects.get(slug="colorectal-cancer")
+
+
+@pytest.fixture
+def question_factory(user_factory, doctor_factory, category):
+    """Questions through the real services, with answers and replies if asked."""
+    from forum import services
+
+    def make(
+        *, author=None, answers=0, replies_per_answer=0, replies=0, title=None, body=None, **kwargs
+    ):
+        author = author or user_factory()
+        number = next(_counter)
+        question = services.question_create(
+            author=author,
+            title=title or f"How should I manage fatigue in cycle {number}?",
+            body=body or "I feel very tired after each chemotherapy cycle and want advice.",
+            category=kwargs.pop("category", category),
+            **kwargs,
+        )
+        doctor = doctor_factory() if answers else None
+        replier = user_factory() if (replies_per_answer or replies) else None
+        for index in range(answers):
+            answer = services.answer_create(
+                question=question,
+                author=doctor,
+                body=f"Answer {index}: rest, hydrate and tell your oncologist.",
+            )
+            for reply_index in range(replies_per_answer):
+                services.reply_create(
+                    question=question, answer=answer, author=replier, body=f"Thanks {reply_index}"
+                )
+        for reply_index in range(replies):
+            services.reply_create(
+                question=question, author=replier, body=f"Same here {reply_index}"
+            )
+        question.refresh_from_db()
+        return question
+
+    return make

@@ -41,6 +41,7 @@ def test_doctor_account_waits_for_verification_unless_told_otherwise():
         ({"email": "TAKEN@example.com"}, "already exists"),
         ({"password": "12345678"}, "too common"),
         ({"email": "not-an-address"}, "valid e-mail"),
+        ({"email": "dr.@example.com"}, "valid e-mail"),
     ],
 )
 def test_bad_account_details_are_refused_and_nothing_is_created(kwargs, message):

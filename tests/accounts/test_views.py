@@ -143,14 +143,6 @@ def test_directory_query_count_is_flat(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("n_doctors", [1, 10])
-def test_home_query_count_is_flat(client, doctor_factory, n_doctors, django_assert_num_queries):
-    for _ in range(n_doctors):
-        doctor_factory()
-    with django_assert_num_queries(3):  # categories, doctors with users, their specialties
-        assert client.get("/").status_code == 200
-
-
 def test_doctor_profile_query_count(client, doctor, django_assert_num_queries):
     with django_assert_num_queries(2):  # profile with user, specialties
         client.get(reverse("accounts:doctor-detail", args=[doctor.pk]))

@@ -181,3 +181,28 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in separate browser contexts: one per person in a journey."""
+    contexts = []
+
+    def make(locale: str = "en-US"):
+        context = browser.new_context(locale=locale, viewport={"width": 360, "height": 780})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, site, email: str, password: str) -> None:
+    page.goto(site.url + "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password:", exact=True).fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_test_id("header-user-name").wait_for()

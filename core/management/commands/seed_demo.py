@@ -3,7 +3,9 @@ from django.db import transaction
 
 from accounts.models import PhysicianProfile, User
 from accounts.services import account_create
-from forum.models import Category
+from core.demo.forum import QUESTIONS
+from forum import services as forum
+from forum.models import Answer, Category, Question
 
 DEMO_PASSWORD = "shukang-demo-2026"
 
@@ -46,8 +48,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             created = self.seed_accounts()
+            questions = self.seed_forum()
         self.stdout.write(
-            f"Demo data ready ({created} new accounts). Every demo login uses the password "
+            f"Demo data ready ({created} new accounts, {questions} new questions). "
+            "Every demo login uses the password "
             f"“{DEMO_PASSWORD}”:"
         )
         for role, people in (
@@ -83,4 +87,53 @@ class Command(BaseCommand):
             if patient["email"] not in existing:
                 account_create(password=DEMO_PASSWORD, role=User.Role.PATIENT, **patient)
                 created += 1
+        return created
+
+    def seed_forum(self) -> int:
+        """Ask, answer, reply, thank and accept through the services, as people would."""
+        people = {
+            user.email: user for user in User.objects.filter(email__endswith="@shukang.example")
+        }
+        categories = {category.slug: category for category in Category.objects.all()}
+        existing = set(Question.objects.values_list("title", flat=True))
+        created = 0
+        for item in QUESTIONS:
+            if item["title"] in existing:
+                continue
+            asker = people[item["author"]]
+            question = forum.question_create(
+                author=asker,
+                title=item["title"],
+                body=item["body"],
+                category=categories[item["category"]],
+                tags=[slug.replace("-", " ") for slug in item["tags"]],
+                is_anonymous=item.get("anonymous", False),
+                asker=item["asker"],
+                stage=item["stage"],
+                treatment=item["treatment"],
+                regimen=item["regimen"],
+                cycle=item["cycle"],
+            )
+            for answer_item in item["answers"]:
+                answer = forum.answer_create(
+                    question=question,
+                    author=people[answer_item["doctor"]],
+                    body=answer_item["body"],
+                )
+                for reply in answer_item["replies"]:
+                    forum.reply_create(
+                        question=question,
+                        answer=answer,
+                        author=people[reply["author"]],
+                        body=reply["body"],
+                    )
+                for email in answer_item["thanks_from"]:
+                    forum.answer_thank(answer=Answer.objects.get(pk=answer.pk), user=people[email])
+                if answer_item["accepted"]:
+                    forum.answer_accept(answer=answer, user=asker)
+            for reply in item["replies"]:
+                forum.reply_create(
+                    question=question, author=people[reply["author"]], body=reply["body"]
+                )
+            created += 1
         return created

@@ -1,0 +1,152 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from forum.models import Category, Question
+from forum.services import BODY_MAX, BODY_MIN, MAX_TAGS, REPLY_MAX, TITLE_MAX, TITLE_MIN
+
+
+def split_tags(value: str) -> list[str]:
+    return [name.strip() for name in value.replace("，", ",").split(",") if name.strip()]
+
+
+class QuestionForm(forms.Form):
+    title = forms.CharField(
+        label=pgettext_lazy("question", "Title"),
+        min_length=TITLE_MIN,
+        max_length=TITLE_MAX,
+        help_text=_("Your question in one sentence, 10 to 150 characters."),
+    )
+    body = forms.CharField(
+        label=_("Details"),
+        min_length=BODY_MIN,
+        max_length=BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Describe the situation: diagnosis, treatment so far, what worries you. "
+            "Do not include names, phone numbers or ID numbers. Markdown is allowed."
+        ),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Topic"), queryset=Category.objects.all(), empty_label=_("Choose a topic")
+    )
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        help_text=_("Up to 5, separated by commas, for example: Chemotherapy, Nutrition"),
+    )
+    asker = forms.ChoiceField(
+        label=_("Who is this question about?"), choices=Question.Asker.choices
+    )
+    stage = forms.ChoiceField(
+        label=_("Diagnosis stage"), choices=Question.Stage.choices, required=False
+    )
+    treatment = forms.ChoiceField(
+        label=_("Current treatment"),
+        choices=[("", _("Not given")), *Question.Treatment.choices],
+        required=False,
+    )
+    regimen = forms.CharField(
+        label=_("Regimen"),
+        max_length=80,
+        required=False,
+        help_text=_("For example XELOX, FOLFOX or SOX."),
+    )
+    cycle = forms.IntegerField(label=_("Cycle"), min_value=1, max_value=99, required=False)
+    anonymous = forms.BooleanField(
+        label=_("Ask anonymously"),
+        required=False,
+        help_text=_(
+            "Others see “Anonymous patient” instead of your name. Moderators can still see who asked."
+        ),
+    )
+
+    def clean_tags(self):
+        names = split_tags(self.cleaned_data["tags"])
+        if len(names) > MAX_TAGS:
+            raise forms.ValidationError(_("Use at most %(max)d tags.") % {"max": MAX_TAGS})
+        return names
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "body": data["body"],
+            "category": data["category"],
+            "tags": data["tags"],
+            "is_anonymous": data["anonymous"],
+            "asker": data["asker"],
+            "stage": data["stage"],
+            "treatment": data["treatment"],
+            "regimen": data["regimen"],
+            "cycle": data["cycle"],
+        }
+
+    @classmethod
+    def initial_for(cls, question: Question) -> dict:
+        return {
+            "title": question.title,
+            "body": question.body,
+            "category": question.category_id,
+            "tags": ", ".join(tag.name for tag in question.tags.all()),
+            "asker": question.asker,
+            "stage": question.stage,
+            "treatment": question.treatment,
+            "regimen": question.regimen,
+            "cycle": question.cycle,
+            "anonymous": question.is_anonymous,
+        }
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your answer"),
+        min_length=20,
+        max_length=BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Markdown is allowed. Online answers are general information, not a consultation."
+        ),
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your reply"),
+        min_length=2,
+        max_length=REPLY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    answer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ListFilterForm(forms.Form):
+    """The list's query string, checked; unknown values are ignored."""
+
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", _("All")), ("unanswered", _("Unanswered")), ("answered", _("Answered"))],
+        label=_("Status"),
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("newest", _("Newest")),
+            ("active", _("Recently active")),
+            ("thanked", _("Most thanked")),
+        ],
+        label=_("Sort by"),
+    )
+    stage = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any stage")), *[c for c in Question.Stage.choices if c[0]]],
+        label=_("Stage"),
+    )
+    treatment = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any treatment")), *Question.Treatment.choices],
+        label=_("Treatment"),
+    )
+    asker = forms.ChoiceField(
+        required=False, choices=[("", _("Anyone")), *Question.Asker.choices], label=_("Asked by")
+    )

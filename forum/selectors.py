@@ -1,0 +1,146 @@
+"""Reads of the forum, shaped for each page, with visibility applied once."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from forum import search as forum_search
+from forum.models import Answer, Category, Follow, Question, Reply, Tag, Thanks
+
+SORTS = {
+    "newest": ("-created_at", "-pk"),
+    "active": ("-last_activity_at", "-pk"),
+    "thanked": ("-thanks_count", "-created_at", "-pk"),
+}
+
+
+def question_list(
+    *,
+    viewer: User,
+    category: Category | None = None,
+    tag: Tag | None = None,
+    status: str = "",
+    sort: str = "newest",
+    stage: str = "",
+    treatment: str = "",
+    asker: str = "",
+) -> QuerySet[Question]:
+    """Questions the viewer may see, filtered and sorted for the list pages."""
+    questions = (
+        Question.objects.visible_to(viewer)
+        .select_related("author", "category")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .defer("body", "body_html", "search_document", "moderation_reason")
+    )
+    if category is not None:
+        questions = questions.filter(category=category)
+    if tag is not None:
+        questions = questions.filter(tags=tag)
+    if status == "unanswered":
+        questions = questions.filter(answer_count=0)
+    elif status == "answered":
+        questions = questions.filter(answer_count__gt=0)
+    if stage:
+        questions = questions.filter(stage=stage)
+    if treatment:
+        questions = questions.filter(treatment=treatment)
+    if asker:
+        questions = questions.filter(asker=asker)
+    return questions.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def question_search(*, viewer: User, query: str) -> QuerySet[Question]:
+    """Questions matching ``query`` in their text or published answers, visible to the viewer."""
+    questions = (
+        Question.objects.visible_to(viewer)
+        .select_related("author", "category")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .defer("body_html", "moderation_reason")
+    )
+    return forum_search.search(questions, query)
+
+
+def unanswered_count() -> int:
+    return Question.objects.published().filter(answer_count=0).count()
+
+
+def unanswered_for_doctor(*, doctor: User, limit: int = 10) -> list[Question]:
+    """Unanswered questions in the doctor's specialties, oldest waiting first."""
+    specialties = Category.objects.filter(physicians__user=doctor)
+    return list(
+        Question.objects.published()
+        .filter(answer_count=0, category__in=specialties)
+        .select_related("author", "category")
+        .defer("body", "body_html", "search_document")
+        .order_by("created_at")[:limit]
+    )
+
+
+def question_get_for_viewer(*, pk: int, viewer: User) -> Question:
+    """The question with its author, category and tags, or 404 if the viewer may not see it."""
+    try:
+        return (
+            Question.objects.visible_to(viewer)
+            .select_related("author", "category")
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+            .get(pk=pk)
+        )
+    except Question.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass
+class QuestionPage:
+    question: Question
+    answers: list[Answer]
+    question_replies: list[Reply]
+    is_following: bool = False
+    thanked_ids: set[int] = field(default_factory=set)
+
+
+def question_page(*, question: Question, viewer: User) -> QuestionPage:
+    """Everything the question page shows, in a fixed number of queries.
+
+    Answers come with their doctors' profiles, replies are fetched in one
+    query and hung under their answers, the accepted answer goes first.
+    """
+    answers = list(
+        Answer.objects.visible_to(viewer)
+        .filter(question=question)
+        .select_related("author", "author__physician_profile")
+        .order_by("created_at", "pk")
+    )
+    replies = (
+        Reply.objects.visible_to(viewer)
+        .filter(question=question)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    by_answer = defaultdict(list)
+    for reply in replies:
+        reply.question = question  # shared instance: no query per reply
+        by_answer[reply.answer_id].append(reply)
+    for answer in answers:
+        answer.question = question
+        answer.visible_replies = by_answer.get(answer.pk, [])
+        answer.is_accepted = answer.pk == question.accepted_answer_id
+    answers.sort(key=lambda answer: not answer.is_accepted)
+    page = QuestionPage(
+        question=question, answers=answers, question_replies=by_answer.get(None, [])
+    )
+    if viewer.is_authenticated:
+        page.is_following = Follow.objects.filter(question=question, user=viewer).exists()
+        if answers:
+            page.thanked_ids = set(
+                Thanks.objects.filter(user=viewer, answer__question=question).values_list(
+                    "answer_id", flat=True
+                )
+            )
+    return page
+
+
+def tag_suggestions() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")

@@ -1,0 +1,390 @@
+"""Every write to the forum: asking, answering, replying, thanking, following.
+
+Each new or edited post passes through ``_post_submitted``, the one place
+that decides its state (moderation plugs in there) and, once it is
+published, what follows from it (counters, search, notifications).
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import User, user_is_verified_doctor
+from core.markdown import render_markdown
+from forum import search
+from forum.models import (
+    Answer,
+    Category,
+    Follow,
+    PostState,
+    Question,
+    Reply,
+    Revision,
+    Tag,
+    Thanks,
+)
+
+TITLE_MIN, TITLE_MAX = 10, 150
+BODY_MIN, BODY_MAX = 20, 10_000
+REPLY_MIN, REPLY_MAX = 2, 2_000
+ANSWER_MIN = 20
+MAX_TAGS = 5
+
+
+def _check_length(field: str, text: str, low: int, high: int) -> None:
+    length = len(text.strip())
+    if length < low:
+        raise ValidationError(
+            {
+                field: _("Please write at least %(min)d characters (now %(n)d).")
+                % {"min": low, "n": length}
+            }
+        )
+    if length > high:
+        raise ValidationError(
+            {
+                field: _("Please keep it under %(max)d characters (now %(n)d).")
+                % {"max": high, "n": length}
+            }
+        )
+
+
+def _can_create_tags(user: User) -> bool:
+    return user.is_moderator or user_is_verified_doctor(user)
+
+
+def tags_resolve(*, names: list[str], user: User) -> list[Tag]:
+    """Turn typed tag names into tags; only doctors and moderators add new ones."""
+    cleaned = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": _("Use at most %(max)d tags.") % {"max": MAX_TAGS}})
+    tags = []
+    for name in cleaned:
+        tag = Tag.objects.filter(
+            Q(name__iexact=name) | Q(name_zh=name) | Q(slug=slugify(name))
+        ).first()
+        if tag is None:
+            if not _can_create_tags(user):
+                raise ValidationError(
+                    {
+                        "tags": _(
+                            "“%(name)s” is not an existing tag. Choose from the suggested tags."
+                        )
+                        % {"name": name}
+                    }
+                )
+            if len(name) > 40:
+                raise ValidationError({"tags": _("A tag may have at most 40 characters.")})
+            slug = slugify(name, allow_unicode=True)[:50] or f"tag-{Tag.objects.count() + 1}"
+            tag = Tag.objects.create(name=name, slug=slug)
+        tags.append(tag)
+    return tags
+
+
+def _question_slug(title: str) -> str:
+    return slugify(title, allow_unicode=True)[:80].strip("-") or "q"
+
+
+def _save_revision(post, *, editor: User) -> None:
+    Revision.objects.create(
+        post=post, title=getattr(post, "title", ""), body=post.body, editor=editor
+    )
+
+
+def _refresh_question(question: Question) -> None:
+    """Recount a question's published answers, replies and thanks; rebuild its search text."""
+    answers = list(
+        Answer.objects.published().filter(question=question).values_list("body", "thanks_count")
+    )
+    stats = Reply.objects.published().filter(question=question).aggregate(n=Count("pk"))
+    question.answer_count = len(answers)
+    question.reply_count = stats["n"]
+    question.thanks_count = sum(thanks for _body, thanks in answers)
+    question.search_document = search.document(
+        question.title, question.body, *(body for body, _t in answers)
+    )
+    Question.objects.filter(pk=question.pk).update(
+        answer_count=question.answer_count,
+        reply_count=question.reply_count,
+        thanks_count=question.thanks_count,
+        search_document=question.search_document,
+    )
+
+
+def _moderation_state(post, *, author: User) -> tuple[str, str]:
+    """The state a newly written post starts in, and why.
+
+    The moderation rules (SPEC section 5) attach here; until then every post
+    is published as written.
+    """
+    return PostState.PUBLISHED, ""
+
+
+def _post_submitted(post, *, is_new: bool) -> None:
+    """Record a new or edited post: its state, counters and what follows publication."""
+    question = post if isinstance(post, Question) else post.question
+    post.state, post.moderation_reason = _moderation_state(post, author=post.author)
+    post.save()
+    if post.state == PostState.PUBLISHED and is_new and not isinstance(post, Question):
+        Question.objects.filter(pk=question.pk).update(last_activity_at=post.created_at)
+    _refresh_question(question)
+    if post.state == PostState.PUBLISHED and is_new:
+        _post_published(post)
+
+
+def _post_published(post) -> None:
+    """What a newly published post sets off: followers and live viewers hear of it."""
+    from forum import events
+
+    events.post_published(post)
+
+
+# Questions
+
+
+def question_create(
+    *,
+    author: User,
+    title: str,
+    body: str,
+    category: Category,
+    tags: list[str] | None = None,
+    is_anonymous: bool = False,
+    asker: str = Question.Asker.SELF,
+    stage: str = "",
+    treatment: str = "",
+    regimen: str = "",
+    cycle: int | None = None,
+) -> Question:
+    """Ask a question; the asker follows it."""
+    if not author.is_authenticated or not author.is_active:
+        raise PermissionDenied
+    _check_length("title", title, TITLE_MIN, TITLE_MAX)
+    _check_length("body", body, BODY_MIN, BODY_MAX)
+    with transaction.atomic():
+        resolved_tags = tags_resolve(names=tags or [], user=author)
+        question = Question(
+            author=author,
+            title=title.strip(),
+            slug=_question_slug(title),
+            body=body.strip(),
+            body_html=render_markdown(body),
+            category=category,
+            is_anonymous=is_anonymous,
+            asker=asker,
+            stage=stage,
+            treatment=treatment,
+            regimen=regimen.strip(),
+            cycle=cycle,
+        )
+        question.full_clean(exclude=["body_html", "search_document", "accepted_answer"])
+        question.save()
+        question.tags.set(resolved_tags)
+        Follow.objects.create(question=question, user=author)
+        _post_submitted(question, is_new=True)
+    return question
+
+
+def question_edit(
+    *,
+    question: Question,
+    editor: User,
+    title: str,
+    body: str,
+    category: Category,
+    tags: list[str] | None = None,
+    is_anonymous: bool | None = None,
+    asker: str | None = None,
+    stage: str = "",
+    treatment: str = "",
+    regimen: str = "",
+    cycle: int | None = None,
+) -> Question:
+    """Change a question, keeping the previous version."""
+    _require_author(question, editor)
+    _check_length("title", title, TITLE_MIN, TITLE_MAX)
+    _check_length("body", body, BODY_MIN, BODY_MAX)
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        resolved_tags = tags_resolve(names=tags or [], user=editor)
+        _save_revision(question, editor=editor)
+        question.title = title.strip()
+        question.slug = _question_slug(title)
+        question.body = body.strip()
+        question.body_html = render_markdown(body)
+        question.category = category
+        if is_anonymous is not None:
+            question.is_anonymous = is_anonymous
+        if asker is not None:
+            question.asker = asker
+        question.stage, question.treatment = stage, treatment
+        question.regimen, question.cycle = regimen.strip(), cycle
+        question.edited_at = timezone.now()
+        question.full_clean(exclude=["body_html", "search_document", "accepted_answer"])
+        question.tags.set(resolved_tags)
+        _post_submitted(question, is_new=False)
+    return question
+
+
+def _require_author(post, user: User) -> None:
+    if not user.is_authenticated or post.author_id != user.pk or post.deleted_at is not None:
+        raise PermissionDenied(_("Only the author can change this."))
+
+
+def _require_author_or_moderator(post, user: User) -> None:
+    if not user.is_authenticated or (post.author_id != user.pk and not user.is_moderator):
+        raise PermissionDenied(_("Only the author or a moderator can delete this."))
+
+
+def post_delete(*, post, user: User) -> None:
+    """Soft-delete a question, answer or reply; it disappears from every page."""
+    _require_author_or_moderator(post, user)
+    if post.deleted_at is not None:
+        return
+    with transaction.atomic():
+        type(post).objects.filter(pk=post.pk).update(deleted_at=timezone.now())
+        post.deleted_at = timezone.now()
+        if isinstance(post, Answer):
+            Question.objects.filter(pk=post.question_id, accepted_answer=post).update(
+                accepted_answer=None
+            )
+        if not isinstance(post, Question):
+            _refresh_question(post.question)
+
+
+def _require_open(question: Question) -> None:
+    if not question.is_published:
+        raise PermissionDenied(_("This question is not open for answers."))
+    if question.is_locked:
+        raise PermissionDenied(_("This question is locked: no new answers or replies."))
+
+
+# Answers and replies
+
+
+def answer_create(*, question: Question, author: User, body: str) -> Answer:
+    """Answer a question; only verified physicians may."""
+    if not user_is_verified_doctor(author):
+        raise PermissionDenied(_("Only verified physicians can answer questions."))
+    _require_open(question)
+    _check_length("body", body, ANSWER_MIN, BODY_MAX)
+    with transaction.atomic():
+        answer = Answer(
+            question=question, author=author, body=body.strip(), body_html=render_markdown(body)
+        )
+        answer.save()
+        _post_submitted(answer, is_new=True)
+    return answer
+
+
+def answer_edit(*, answer: Answer, editor: User, body: str) -> Answer:
+    """Change an answer, keeping the previous version."""
+    _require_author(answer, editor)
+    _check_length("body", body, ANSWER_MIN, BODY_MAX)
+    with transaction.atomic():
+        _save_revision(answer, editor=editor)
+        answer.body, answer.body_html = body.strip(), render_markdown(body)
+        answer.edited_at = timezone.now()
+        _post_submitted(answer, is_new=False)
+    return answer
+
+
+def reply_create(
+    *, question: Question, author: User, body: str, answer: Answer | None = None
+) -> Reply:
+    """Reply under a question or one of its published answers."""
+    if not author.is_authenticated or not author.is_active:
+        raise PermissionDenied
+    _require_open(question)
+    if answer is not None and (answer.question_id != question.pk or not answer.is_published):
+        raise ValidationError(_("That answer is not part of this question."))
+    _check_length("body", body, REPLY_MIN, REPLY_MAX)
+    with transaction.atomic():
+        reply = Reply(
+            question=question,
+            answer=answer,
+            author=author,
+            body=body.strip(),
+            body_html=render_markdown(body),
+        )
+        reply.save()
+        _post_submitted(reply, is_new=True)
+    return reply
+
+
+def reply_edit(*, reply: Reply, editor: User, body: str) -> Reply:
+    """Change a reply, keeping the previous version."""
+    _require_author(reply, editor)
+    _check_length("body", body, REPLY_MIN, REPLY_MAX)
+    with transaction.atomic():
+        _save_revision(reply, editor=editor)
+        reply.body, reply.body_html = body.strip(), render_markdown(body)
+        reply.edited_at = timezone.now()
+        _post_submitted(reply, is_new=False)
+    return reply
+
+
+def answer_accept(*, answer: Answer, user: User) -> Answer:
+    """Mark an answer as the one that helped; only the asker may, one at a time.
+
+    Locks the question row so two quick clicks cannot accept twice.
+    """
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=answer.question_id)
+        if question.author_id != user.pk:
+            raise PermissionDenied(_("Only the person who asked can accept an answer."))
+        if not answer.is_published:
+            raise ValidationError(_("This answer cannot be accepted."))
+        if question.accepted_answer_id == answer.pk:
+            return answer
+        question.accepted_answer = answer
+        question.save(update_fields=["accepted_answer"])
+        from forum import events
+
+        events.answer_accepted(answer, by=user)
+    return answer
+
+
+def answer_unaccept(*, question: Question, user: User) -> None:
+    """Withdraw the acceptance of an answer."""
+    if question.author_id != user.pk:
+        raise PermissionDenied(_("Only the person who asked can accept an answer."))
+    Question.objects.filter(pk=question.pk).update(accepted_answer=None)
+
+
+def answer_thank(*, answer: Answer, user: User) -> bool:
+    """Thank an answer once; a second thanks from the same person changes nothing."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if not answer.is_published:
+        raise ValidationError(_("This answer cannot be thanked."))
+    if answer.author_id == user.pk:
+        raise ValidationError(_("You cannot thank your own answer."))
+    try:
+        with transaction.atomic():
+            Thanks.objects.create(answer=answer, user=user)
+            # The unique constraint admits one row per person, so counting up is exact.
+            Answer.objects.filter(pk=answer.pk).update(thanks_count=F("thanks_count") + 1)
+            Question.objects.filter(pk=answer.question_id).update(
+                thanks_count=F("thanks_count") + 1
+            )
+            from forum import events
+
+            events.answer_thanked(answer, by=user)
+    except IntegrityError:
+        return False
+    return True
+
+
+def question_follow(*, question: Question, user: User) -> None:
+    """Follow a question to hear of new answers and replies."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    Follow.objects.get_or_create(question=question, user=user)
+
+
+def question_unfollow(*, question: Question, user: User) -> None:
+    Follow.objects.filter(question=question, user=user).delete()

@@ -1,0 +1,297 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import user_is_verified_doctor
+from forum import selectors, services
+from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
+from forum.models import Answer, Category, Question, Reply, Tag
+from forum.search import highlight
+
+QUESTIONS_PER_PAGE = 20
+SEARCH_RESULTS_PER_PAGE = 20
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _question_list_page(
+    request, *, category=None, tag=None, template="forum/question_list.html", extra=None
+):
+    filters = ListFilterForm(request.GET or None)
+    options = filters.cleaned_data if filters.is_valid() else {}
+    if "category" in request.GET and category is None and request.GET["category"]:
+        category = get_object_or_404(Category, slug=request.GET["category"])
+    if "tag" in request.GET and tag is None and request.GET["tag"]:
+        tag = get_object_or_404(Tag, slug=request.GET["tag"])
+    questions = selectors.question_list(
+        viewer=request.user,
+        category=category,
+        tag=tag,
+        status=options.get("status", ""),
+        sort=options.get("sort") or "newest",
+        stage=options.get("stage", ""),
+        treatment=options.get("treatment", ""),
+        asker=options.get("asker", ""),
+    )
+    page = Paginator(questions, QUESTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters if filters.is_bound else ListFilterForm(),
+        "category": category,
+        "tag": tag,
+        "categories": Category.objects.all(),
+    } | (extra or {})
+    return render(request, template, context)
+
+
+def question_list(request):
+    return _question_list_page(request)
+
+
+def category_detail(request, slug):
+    category = get_object_or_404(Category, slug=slug)
+    return _question_list_page(request, category=category)
+
+
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    return _question_list_page(request, tag=tag)
+
+
+@login_required
+def question_ask(request):
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            question = services.question_create(author=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            if question.is_published:
+                messages.success(
+                    request, _("Your question is published. Doctors will be notified.")
+                )
+            else:
+                messages.warning(request, _("Your question is waiting for a moderator's review."))
+            return redirect(question)
+    return render(
+        request, "forum/question_ask.html", {"form": form, "tags": selectors.tag_suggestions()}
+    )
+
+
+def question_redirect(request, pk):
+    return redirect(selectors.question_get_for_viewer(pk=pk, viewer=request.user), permanent=False)
+
+
+def question_detail(request, pk, slug):
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    if slug != question.slug and question.slug:
+        return redirect(question, permanent=True)
+    page = selectors.question_page(question=question, viewer=request.user)
+    can_answer = (
+        user_is_verified_doctor(request.user) and question.is_published and not question.is_locked
+    )
+    return render(
+        request,
+        "forum/question_detail.html",
+        {
+            "question": question,
+            "qpage": page,
+            "answer_form": AnswerForm() if can_answer else None,
+            "reply_form": ReplyForm(),
+            "can_reply": request.user.is_authenticated
+            and question.is_published
+            and not question.is_locked,
+            "is_asker": request.user.is_authenticated and request.user.pk == question.author_id,
+        },
+    )
+
+
+@login_required
+@require_POST
+def answer_create(request, pk):
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            answer = services.answer_create(
+                question=question, author=request.user, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Your answer is published."))
+            return redirect(f"{question.get_absolute_url()}#answer-{answer.pk}")
+    page = selectors.question_page(question=question, viewer=request.user)
+    return render(
+        request,
+        "forum/question_detail.html",
+        {
+            "question": question,
+            "qpage": page,
+            "answer_form": form,
+            "reply_form": ReplyForm(),
+            "can_reply": True,
+            "is_asker": request.user.pk == question.author_id,
+        },
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def reply_create(request, pk):
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        answer = None
+        if form.cleaned_data["answer"]:
+            answer = get_object_or_404(
+                Answer.objects.published(), pk=form.cleaned_data["answer"], question=question
+            )
+        try:
+            reply = services.reply_create(
+                question=question,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                answer=answer,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            return redirect(f"{question.get_absolute_url()}#reply-{reply.pk}")
+    else:
+        messages.error(
+            request,
+            _("Your reply could not be posted: %(errors)s")
+            % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
+        )
+    return redirect(question)
+
+
+@login_required
+def question_edit(request, pk):
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    if question.author_id != request.user.pk:
+        raise PermissionDenied
+    form = QuestionForm(request.POST or None, initial=QuestionForm.initial_for(question))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.question_edit(question=question, editor=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect(question)
+    return render(request, "forum/question_edit.html", {"form": form, "question": question})
+
+
+def _post_for_edit(request, model, pk):
+    post = get_object_or_404(model.objects.live().select_related("question"), pk=pk)
+    if post.author_id != request.user.pk:
+        raise PermissionDenied
+    return post
+
+
+@login_required
+def answer_edit(request, pk):
+    answer = _post_for_edit(request, Answer, pk)
+    form = AnswerForm(request.POST or None, initial={"body": answer.body})
+    if request.method == "POST" and form.is_valid():
+        services.answer_edit(answer=answer, editor=request.user, body=form.cleaned_data["body"])
+        messages.success(request, _("Your changes are saved."))
+        return redirect(answer.get_absolute_url())
+    return render(
+        request, "forum/post_edit.html", {"form": form, "post": answer, "question": answer.question}
+    )
+
+
+@login_required
+def reply_edit(request, pk):
+    reply = _post_for_edit(request, Reply, pk)
+    form = ReplyForm(request.POST or None, initial={"body": reply.body})
+    if request.method == "POST" and form.is_valid():
+        services.reply_edit(reply=reply, editor=request.user, body=form.cleaned_data["body"])
+        messages.success(request, _("Your changes are saved."))
+        return redirect(reply.get_absolute_url())
+    return render(
+        request, "forum/post_edit.html", {"form": form, "post": reply, "question": reply.question}
+    )
+
+
+@login_required
+def post_delete(request, kind, pk):
+    model = {"question": Question, "answer": Answer, "reply": Reply}[kind]
+    post = get_object_or_404(model.objects.live(), pk=pk)
+    question = post if kind == "question" else post.question
+    if post.author_id != request.user.pk and not request.user.is_moderator:
+        raise PermissionDenied
+    if request.method == "POST":
+        services.post_delete(post=post, user=request.user)
+        messages.success(request, _("Deleted."))
+        return redirect(
+            "forum:question-list" if kind == "question" else question.get_absolute_url()
+        )
+    return render(
+        request, "forum/post_delete.html", {"post": post, "kind": kind, "question": question}
+    )
+
+
+@login_required
+@require_POST
+def answer_accept(request, pk):
+    answer = get_object_or_404(Answer.objects.published().select_related("question"), pk=pk)
+    if request.POST.get("undo"):
+        services.answer_unaccept(question=answer.question, user=request.user)
+    else:
+        services.answer_accept(answer=answer, user=request.user)
+        messages.success(
+            request, _("You accepted this answer. Thank you for letting others know it helped.")
+        )
+    return redirect(answer.get_absolute_url())
+
+
+@login_required
+@require_POST
+def answer_thank(request, pk):
+    answer = get_object_or_404(Answer.objects.published().select_related("question"), pk=pk)
+    try:
+        services.answer_thank(answer=answer, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(answer.get_absolute_url())
+
+
+@login_required
+@require_POST
+def question_follow(request, pk):
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    if request.POST.get("unfollow"):
+        services.question_unfollow(question=question, user=request.user)
+        messages.success(request, _("You no longer follow this question."))
+    else:
+        services.question_follow(question=question, user=request.user)
+        messages.success(request, _("You follow this question and will hear of new answers."))
+    return redirect(question)
+
+
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    page = None
+    if query:
+        results = selectors.question_search(viewer=request.user, query=query)
+        page = Paginator(results, SEARCH_RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        for question in page.object_list:
+            question.title_highlighted = highlight(question.title, query, length=200)
+            question.snippet = highlight(question.body, query)
+    return render(request, "forum/search.html", {"query": query, "page": page})

@@ -1,0 +1,301 @@
+import pytest
+from django.urls import reverse
+
+from forum.models import Answer, Question, Reply, Thanks
+
+pytestmark = pytest.mark.django_db
+
+ASK = {
+    "title": "How long does oxaliplatin numbness last?",
+    "body": "My fingers have been numb since the fourth cycle of XELOX. Will it go away?",
+    "tags": "chemotherapy, side effects",
+    "asker": "self",
+    "stage": "III",
+    "treatment": "chemotherapy",
+    "regimen": "XELOX",
+    "cycle": "4",
+}
+
+
+def test_ask_page_carries_the_disclaimer_and_emergency_guidance(client, patient):
+    client.force_login(patient)
+    content = client.get(reverse("forum:question-ask")).content.decode()
+    assert "call 120 or go to the nearest emergency department" in content
+    assert "not a diagnosis" in content
+
+
+def test_asking_through_the_form(client, patient, category):
+    client.force_login(patient)
+    response = client.post(reverse("forum:question-ask"), ASK | {"category": category.pk})
+    question = Question.objects.get()
+    assert response.status_code == 302 and response["Location"] == question.get_absolute_url()
+    assert question.regimen == "XELOX" and question.cycle == 4 and question.stage == "III"
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "XELOX" in page and "Stage III" in page and "cycle 4" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": "Short"}, "at least 10 characters"),
+        ({"body": "Too short"}, "at least 20 characters"),
+        ({"category": "9999"}, "Select a valid choice"),
+        ({"tags": "a, b, c, d, e, f"}, "at most 5 tags"),
+        ({"tags": "invented-tag"}, "is not an existing tag"),
+    ],
+)
+def test_bad_questions_show_a_form_error_and_store_nothing(
+    client, patient, category, change, message
+):
+    client.force_login(patient)
+    response = client.post(reverse("forum:question-ask"), ASK | {"category": category.pk} | change)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Question.objects.exists()
+
+
+def test_visitors_are_sent_to_sign_in_to_ask(client):
+    response = client.get(reverse("forum:question-ask"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_bare_id_and_wrong_slug_redirect_to_the_question(client, question_factory):
+    question = question_factory()
+    response = client.get(reverse("forum:question-redirect", args=[question.pk]))
+    assert response["Location"] == question.get_absolute_url()
+    response = client.get(reverse("forum:question-detail", args=[question.pk, "wrong-slug"]))
+    assert response.status_code == 301 and response["Location"] == question.get_absolute_url()
+
+
+def test_missing_question_is_a_404_in_the_site_style(client):
+    response = client.get("/questions/424242/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()
+
+
+def test_patient_answering_gets_403(client, question_factory, patient):
+    question = question_factory()
+    client.force_login(patient)
+    response = client.post(reverse("forum:answer-create", args=[question.pk]), {"body": "x" * 40})
+    assert response.status_code == 403
+    assert "You are not allowed to do that" in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_doctor_answers_and_the_page_shows_badge_title_and_note(client, question_factory, doctor):
+    question = question_factory()
+    client.force_login(doctor)
+    response = client.post(
+        reverse("forum:answer-create", args=[question.pk]),
+        {"body": "Numbness often eases over months."},
+    )
+    answer = Answer.objects.get()
+    assert response["Location"].endswith(f"#answer-{answer.pk}")
+    client.logout()
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Verified physician" in page and "Attending physician" in page
+    assert "information, not a diagnosis" in page
+
+
+def test_reply_under_an_answer(client, question_factory, patient):
+    question = question_factory(answers=1)
+    answer = question.answers.get()
+    client.force_login(patient)
+    client.post(
+        reverse("forum:reply-create", args=[question.pk]),
+        {"body": "Thank you doctor", "answer": answer.pk},
+    )
+    assert Reply.objects.get().answer == answer
+
+
+def test_editing_or_deleting_another_persons_post_is_403(client, question_factory, user_factory):
+    question = question_factory(answers=1, replies=1)
+    client.force_login(user_factory())
+    assert client.get(reverse("forum:question-edit", args=[question.pk])).status_code == 403
+    assert client.post(reverse("forum:question-delete", args=[question.pk])).status_code == 403
+    assert (
+        client.get(reverse("forum:answer-edit", args=[question.answers.get().pk])).status_code
+        == 403
+    )
+    assert (
+        client.post(reverse("forum:reply-delete", args=[question.replies.get().pk])).status_code
+        == 403
+    )
+    assert Question.objects.get(pk=question.pk).deleted_at is None
+
+
+def test_accepting_on_another_persons_question_is_403(client, question_factory, user_factory):
+    question = question_factory(answers=1)
+    client.force_login(user_factory())
+    response = client.post(reverse("forum:answer-accept", args=[question.answers.get().pk]))
+    assert response.status_code == 403
+    assert Question.objects.get(pk=question.pk).accepted_answer is None
+
+
+def test_asker_accepts_and_the_accepted_answer_comes_first(client, question_factory, patient):
+    question = question_factory(author=patient, answers=3)
+    last = question.answers.order_by("-created_at").first()
+    client.force_login(patient)
+    client.post(reverse("forum:answer-accept", args=[last.pk]))
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert page.index(f'id="answer-{last.pk}"') < min(
+        page.index(f'id="answer-{other.pk}"') for other in question.answers.exclude(pk=last.pk)
+    )
+    assert "Accepted by the asker" in page
+
+
+def test_second_thanks_changes_nothing(client, question_factory, patient):
+    answer = question_factory(answers=1).answers.get()
+    client.force_login(patient)
+    client.post(reverse("forum:answer-thank", args=[answer.pk]))
+    client.post(reverse("forum:answer-thank", args=[answer.pk]))
+    assert Thanks.objects.count() == 1
+    assert Answer.objects.get(pk=answer.pk).thanks_count == 1
+
+
+def test_follow_and_unfollow_through_the_page(client, question_factory, patient):
+    question = question_factory()
+    client.force_login(patient)
+    client.post(reverse("forum:question-follow", args=[question.pk]))
+    assert "Unfollow" in client.get(question.get_absolute_url()).content.decode()
+    client.post(reverse("forum:question-follow", args=[question.pk]), {"unfollow": "1"})
+    assert ">Follow<" in client.get(question.get_absolute_url()).content.decode()
+
+
+def test_anonymous_question_hides_the_asker_from_others(
+    client, question_factory, patient, user_factory, moderator
+):
+    question = question_factory(author=patient, is_anonymous=True, replies=0)
+    from forum import services
+
+    services.reply_create(question=question, author=patient, body="Any more ideas, anyone?")
+    client.force_login(user_factory())
+    for url in [question.get_absolute_url(), reverse("forum:question-list"), "/"]:
+        page = client.get(url).content.decode()
+        assert patient.name not in page and "Anonymous patient" in page
+    client.force_login(moderator)
+    assert patient.name in client.get(question.get_absolute_url()).content.decode()
+
+
+def test_list_filters_and_sorts(client, question_factory, category):
+    from forum.models import Category
+
+    other = Category.objects.get(slug="gist")
+    answered = question_factory(answers=1, title="Answered question about fatigue")
+    waiting = question_factory(category=other, title="Waiting question about imatinib")
+    url = reverse("forum:question-list")
+    content = client.get(url, {"status": "unanswered"}).content.decode()
+    assert waiting.title in content and answered.title not in content
+    content = client.get(url, {"category": "gist"}).content.decode()
+    assert waiting.title in content and answered.title not in content
+    content = client.get(url, {"status": "answered", "sort": "thanked"}).content.decode()
+    assert answered.title in content and waiting.title not in content
+    assert client.get(url, {"sort": "nonsense", "page": "999"}).status_code == 200
+    assert client.get(url, {"category": "no-such-topic"}).status_code == 404
+
+
+def test_category_and_tag_pages(client, question_factory):
+    question = question_factory(tags=["Nutrition"])
+    assert question.title in client.get(question.category.get_absolute_url()).content.decode()
+    assert (
+        question.title
+        in client.get(reverse("forum:tag-detail", args=["nutrition"])).content.decode()
+    )
+
+
+def test_doctor_home_lists_unanswered_questions_in_their_specialties_first(
+    client, doctor_factory, question_factory
+):
+    from forum.models import Category
+
+    gist = Category.objects.get(slug="gist")
+    doctor = doctor_factory(specialties=[gist])
+    mine = question_factory(category=gist, title="Imatinib and swollen eyes, normal?")
+    question_factory(title="Not in the doctor's specialty at all")
+    client.force_login(doctor)
+    content = client.get("/").content.decode()
+    assert "Waiting for an answer in your specialties" in content
+    section = content.split('id="waiting-title"')[1].split("</section>")[0]
+    assert mine.title in section and "Not in the doctor" not in section
+
+
+def test_get_requests_write_nothing(client, question_factory, django_assert_num_queries):
+    question = question_factory(answers=2, replies_per_answer=2)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in [
+        "/",
+        reverse("forum:question-list"),
+        question.get_absolute_url(),
+        "/search/?q=fatigue",
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        writes = [
+            q["sql"]
+            for q in queries
+            if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+        ]
+        assert writes == [], url
+
+
+# Query counts: constant whatever the amount of content.
+
+LIST_QUERIES = 3  # count, questions with author and category, their tags
+QUESTION_PAGE_QUERIES = 4  # question, tags, answers with doctors, replies
+
+
+@pytest.mark.parametrize("n_questions", [5, 20])
+def test_question_list_query_count_is_flat(
+    client, question_factory, n_questions, django_assert_num_queries
+):
+    for _ in range(n_questions):
+        question_factory(tags=["Nutrition", "Chemotherapy"])
+    with django_assert_num_queries(LIST_QUERIES + 1):  # + categories for the topic filter
+        response = client.get(reverse("forum:question-list"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("n_answers", "n_replies"), [(1, 1), (20, 3)])
+def test_question_page_query_count_is_flat(
+    client, question_factory, n_answers, n_replies, django_assert_num_queries
+):
+    question = question_factory(
+        answers=n_answers, replies_per_answer=n_replies, replies=n_replies, tags=["Nutrition"]
+    )
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES):
+        response = client.get(question.get_absolute_url())
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n_answers", [1, 20])
+def test_signed_in_question_page_query_count_is_flat(
+    client, question_factory, patient, n_answers, django_assert_num_queries
+):
+    question = question_factory(answers=n_answers, replies_per_answer=2)
+    client.force_login(patient)
+    client.get("/")  # warm the session cache
+    # + session user, the viewer's physician profile (may they answer?), follow state, thanks given
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 4):
+        client.get(question.get_absolute_url())
+
+
+@pytest.mark.parametrize("n_questions", [2, 15])
+def test_search_query_count_is_flat(
+    client, question_factory, n_questions, django_assert_num_queries
+):
+    for _ in range(n_questions):
+        question_factory(answers=1, tags=["Nutrition"])
+    with django_assert_num_queries(3):  # count, results, their tags
+        response = client.get(reverse("forum:search"), {"q": "fatigue"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n_questions", [2, 12])
+def test_home_query_count_is_flat(client, question_factory, n_questions, django_assert_num_queries):
+    for _ in range(n_questions):
+        question_factory(tags=["Nutrition"], answers=1)
+    # categories, doctors, their specialties, latest questions, their tags, unanswered count
+    with django_assert_num_queries(6):
+        client.get("/")
