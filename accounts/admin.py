@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import PhysicianProfile, User
+from moderation.services import audit
 
 
 @admin.register(User)
@@ -48,6 +49,7 @@ class PhysicianProfileAdmin(admin.ModelAdmin):
                 services.physician_decide(profile=profile, moderator=request.user, approve=True)
             except (ValidationError, PermissionDenied):
                 continue
+            audit(moderator=request.user, action="verify_physician", target=profile, reason="admin")
             verified += 1
         self.message_user(
             request, _("%(count)d physicians verified.") % {"count": verified}, messages.SUCCESS

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -53,6 +54,14 @@ class User(AbstractUser):
         help_text=_("Leave empty to see times in China Standard Time (Asia/Shanghai)."),
     )
 
+    suspended_until = models.DateTimeField(
+        _("suspended until"),
+        null=True,
+        blank=True,
+        help_text=_("While suspended the person can read but not post, reply, flag or RSVP."),
+    )
+    deleted_at = models.DateTimeField(_("account deleted"), null=True, blank=True, editable=False)
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["name"]
@@ -75,6 +84,14 @@ class User(AbstractUser):
     @property
     def is_moderator(self) -> bool:
         return self.role == self.Role.MODERATOR or self.is_superuser
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > timezone.now()
+
+    @property
+    def is_former_member(self) -> bool:
+        return self.deleted_at is not None
 
 
 class PhysicianProfile(models.Model):

@@ -5,14 +5,19 @@ import uuid
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import PhysicianProfile, User
 from forum.models import Category
+from moderation.models import Case
+from notifications.models import Verb
+from notifications.services import notify
 
 
 def account_create(
@@ -117,6 +122,9 @@ def physician_apply(
         profile.full_clean(exclude=["user", "specialties"])
         profile.save()
         profile.specialties.set(specialties)
+        from moderation.services import case_open_for_application
+
+        case_open_for_application(profile=profile)
     return profile
 
 
@@ -149,6 +157,23 @@ def physician_decide(
         if approve and profile.user.role == User.Role.PATIENT:
             profile.user.role = User.Role.DOCTOR
             profile.user.save(update_fields=["role"])
+        # Decided here or in the admin: either way the queue item is done.
+        Case.objects.filter(
+            content_type=ContentType.objects.get_for_model(PhysicianProfile),
+            object_id=profile.pk,
+            resolved_at__isnull=True,
+        ).update(
+            resolved_at=timezone.now(),
+            resolved_by=moderator,
+            resolution="approved" if approve else "rejected",
+        )
+        notify(
+            recipients=[profile.user],
+            verb=Verb.APPLICATION_DECIDED,
+            url=reverse("accounts:doctor-apply"),
+            data={"approved": approve, "reason": profile.decision_reason},
+            actor=moderator,
+        )
     return profile
 
 
@@ -159,3 +184,130 @@ def user_update_profile(*, user: User, name: str, timezone_name: str) -> User:
     user.full_clean(exclude=["password", "email"])
     user.save(update_fields=["name", "timezone"])
     return user
+
+
+def account_export(*, user: User) -> dict:
+    """Everything Shu-Kang holds about ``user``, as plain JSON-ready data (SPEC section 8)."""
+    from forum.models import Answer, Follow, Question, Reply, Thanks
+    from moderation.models import Flag
+    from notifications.models import Notification, Preference
+
+    def when(value):
+        return value.isoformat() if value else None
+
+    def post(row, **extra):
+        return {
+            "id": row.pk,
+            "text": row.body,
+            "state": row.state,
+            "created": when(row.created_at),
+            "edited": when(row.edited_at),
+            "deleted": when(row.deleted_at),
+            **extra,
+        }
+
+    profile = PhysicianProfile.objects.filter(user=user).prefetch_related("specialties").first()
+    data = {
+        "account": {
+            "email": user.email,
+            "name": user.name,
+            "role": user.role,
+            "time_zone": user.timezone or None,
+            "joined": when(user.date_joined),
+            "last_login": when(user.last_login),
+            "email_addresses": list(
+                EmailAddress.objects.filter(user=user).values("email", "verified", "primary")
+            ),
+        },
+        "physician_profile": None,
+        "questions": [
+            post(
+                q,
+                title=q.title,
+                category=q.category.name,
+                tags=[tag.name for tag in q.tags.all()],
+                anonymous=q.is_anonymous,
+                asking_for=q.asker,
+                stage=q.stage,
+                treatment=q.treatment,
+                regimen=q.regimen,
+                cycle=q.cycle,
+            )
+            for q in Question.objects.filter(author=user)
+            .select_related("category")
+            .prefetch_related("tags")
+        ],
+        "answers": [post(a, question=a.question_id) for a in Answer.objects.filter(author=user)],
+        "replies": [
+            post(r, question=r.question_id, answer=r.answer_id)
+            for r in Reply.objects.filter(author=user)
+        ],
+        "thanks_given": list(Thanks.objects.filter(user=user).values_list("answer_id", flat=True)),
+        "following": list(Follow.objects.filter(user=user).values_list("question_id", flat=True)),
+        "flags": [
+            {
+                "object": f"{flag.content_type.model} {flag.object_id}",
+                "reason": flag.reason,
+                "note": flag.note,
+            }
+            for flag in Flag.objects.filter(user=user).select_related("content_type")
+        ],
+        "notifications": [
+            {
+                "verb": n.verb,
+                "url": n.url,
+                "data": n.data,
+                "created": when(n.created_at),
+                "read": when(n.read_at),
+            }
+            for n in Notification.objects.filter(recipient=user).order_by("id")
+        ],
+        "notification_preferences": list(
+            Preference.objects.filter(user=user).values("verb", "in_app", "email")
+        ),
+    }
+    if profile is not None:
+        data["physician_profile"] = {
+            "title": profile.title,
+            "hospital": profile.hospital,
+            "department": profile.department,
+            "licence_number": profile.licence_number,
+            "specialties": [category.name for category in profile.specialties.all()],
+            "bio": profile.bio,
+            "status": profile.status,
+        }
+    try:
+        from salon.selectors import export_for_user
+    except ImportError:
+        export_for_user = None
+    if export_for_user is not None:
+        data["salon"] = export_for_user(user=user)
+    return data
+
+
+def account_delete(*, user: User, password: str) -> None:
+    """Remove the person's personal data; their posts stay, shown as by a Former member.
+
+    The password is asked again so a borrowed phone cannot erase an account.
+    """
+    from forum.models import Follow
+    from notifications.models import Notification, Preference
+    from notifications.services import sessions_revoke
+    if not user.check_password(password):
+        raise ValidationError({"password": _("The password is not correct.")})
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user).delete()
+        PhysicianProfile.objects.filter(user=user).delete()
+        Notification.objects.filter(recipient=user).delete()
+        Preference.objects.filter(user=user).delete()
+        Follow.objects.filter(user=user).delete()
+        user.email = f"deleted-{user.pk}@deleted.invalid"
+        user.name = ""
+        user.timezone = ""
+        user.is_active = False
+        user.is_staff = False
+        user.suspended_until = None
+        user.deleted_at = timezone.now()
+        user.set_unusable_password()
+        user.save()
+        transaction.on_commit(lambda: sessions_revoke(user_id=user.pk))

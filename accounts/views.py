@@ -1,12 +1,14 @@
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import selectors, services
-from accounts.forms import PhysicianApplicationForm, ProfileForm
+from accounts.forms import AccountDeleteForm, PhysicianApplicationForm, ProfileForm
 from accounts.models import PhysicianProfile
 from forum.models import Category
 
@@ -33,6 +35,33 @@ def doctor_apply(request):
             )
             return redirect("accounts:profile")
     return render(request, "accounts/doctor_apply.html", {"form": form, "profile": profile})
+
+
+@login_required
+def account_export(request):
+    response = JsonResponse(
+        services.account_export(user=request.user),
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = 'attachment; filename="shukang-my-data.json"'
+    return response
+
+
+@login_required
+def account_delete(request):
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=request.user, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            form.add_error("password", error.message_dict.get("password", error.messages))
+        else:
+            logout(request)
+            messages.success(
+                request, _("Your account and personal data have been deleted. Take care.")
+            )
+            return redirect("home")
+    return render(request, "accounts/account_delete.html", {"form": form})
 
 
 @login_required

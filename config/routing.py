@@ -1,3 +1,6 @@
 """Websocket routes of every app, composed once for config.asgi."""
 
-websocket_urlpatterns = []
+from forum.routing import websocket_urlpatterns as forum_patterns
+from notifications.routing import websocket_urlpatterns as notification_patterns
+
+websocket_urlpatterns = [*notification_patterns, *forum_patterns]

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "forum",
     "notifications",
     "salon",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "core.middleware.UserTimezoneMiddleware",
+    "core.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -96,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -152,8 +155,8 @@ if REDIS_URL:
                 "capacity": 5000,
                 "expiry": 60,
                 # Groups must outlive any socket, or members silently fall
-                # out of them; a day is longer than daphne keeps a socket.
-                "group_expiry": 86400,
+                # out of them: two days, against daphne's one-day socket limit.
+                "group_expiry": 2 * 86400,
                 "prefix": "shukang",
             },
         }
@@ -286,3 +289,22 @@ LOGGING = {
 # The department whose physicians answer, used where a profile leaves it out.
 SHUKANG_HOSPITAL = os.environ.get("SHUKANG_HOSPITAL", "Shu-Kang Hospital")
 SHUKANG_DEPARTMENT = os.environ.get("SHUKANG_DEPARTMENT", "Department of Gastrointestinal Oncology")
+# The site's public address, for links in e-mails sent outside a request.
+SHUKANG_SITE_URL = os.environ.get("SHUKANG_SITE_URL", "http://127.0.0.1:8000")
+
+# Moderation (SPEC section 5).
+SHUKANG_HOLD_FIRST_POSTS = env_int(
+    "SHUKANG_HOLD_FIRST_POSTS", 1
+)  # a new account's first posts wait
+SHUKANG_NEW_ACCOUNT_DAYS = env_int(
+    "SHUKANG_NEW_ACCOUNT_DAYS", 7
+)  # links from younger accounts wait
+SHUKANG_FLAGS_TO_HIDE = env_int("SHUKANG_FLAGS_TO_HIDE", 3)  # flags that hide a post until reviewed
+# Per-account limits: (count, seconds).
+SHUKANG_RATE_LIMITS = {
+    "question": (5, 3600),
+    "answer": (60, 3600),
+    "reply": (20, 600),
+    "flag": (20, 3600),
+    "salon_question": (10, 600),
+}

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.shortcuts import render
 from django.utils import timezone
 
 
@@ -22,3 +23,20 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class RateLimitMiddleware:
+    """Turn RateLimited from any service into the friendly 429 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from core.ratelimit import RateLimited
+
+        if isinstance(exception, RateLimited):
+            return render(request, "429.html", {"message": str(exception)}, status=429)
+        return None

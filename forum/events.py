@@ -1,17 +1,102 @@
 """What the forum tells the rest of the site when something happens.
 
-The services call these inside their transaction; the notifications and the
-live question pages attach here (SPEC section 6).
+The services call these inside their transaction: notifications are stored
+with the action and pushed after the commit, and open question pages get the
+new post after the commit too. Only published content arrives here.
 """
+
+from functools import partial
+
+from django.db import transaction
+
+from accounts.models import PhysicianProfile, User
+from forum import live
+from forum.models import Answer, Question, Reply
+from forum.selectors import author_display, person_display
+from notifications.models import Verb
+from notifications.services import notify
+
+
+def _both_languages(obj) -> dict:
+    """A name stored in both languages; the text picks the reader's."""
+    return {"en": obj.name, "zh-hans": obj.name_zh or obj.name}
 
 
 def post_published(post) -> None:
     """A question, answer or reply has just become visible to everyone."""
+    if isinstance(post, Question):
+        _question_published(post)
+    elif isinstance(post, Answer):
+        _answer_published(post)
+    elif isinstance(post, Reply):
+        _reply_published(post)
 
 
-def answer_accepted(answer, *, by) -> None:
-    """The asker accepted ``answer``."""
+def _question_published(question: Question) -> None:
+    doctors = User.objects.filter(
+        is_active=True,
+        physician_profile__status=PhysicianProfile.Status.VERIFIED,
+        physician_profile__specialties=question.category_id,
+    )
+    notify(
+        recipients=doctors,
+        verb=Verb.SPECIALTY_QUESTION,
+        url=question.get_absolute_url(),
+        data={"title": question.title, "category": _both_languages(question.category)},
+        actor=question.author,
+    )
 
 
-def answer_thanked(answer, *, by) -> None:
-    """Someone thanked ``answer``."""
+def _answer_published(answer: Answer) -> None:
+    question = answer.question
+    followers = User.objects.filter(followed_questions__question=question)
+    notify(
+        recipients=followers,
+        verb=Verb.ANSWER,
+        url=answer.get_absolute_url(),
+        data={"actor": answer.author.name, "title": question.title},
+        actor=answer.author,
+    )
+    transaction.on_commit(partial(live.broadcast_post, answer))
+
+
+def _reply_published(reply: Reply) -> None:
+    question = reply.question
+    parent = reply.answer if reply.answer_id else question
+    recipient = parent.author
+    notify(
+        recipients=[recipient],
+        verb=Verb.REPLY,
+        url=reply.get_absolute_url(),
+        data={"actor": str(author_display(reply, recipient)), "title": question.title},
+        actor=reply.author,
+    )
+    transaction.on_commit(partial(live.broadcast_post, reply))
+
+
+def answer_accepted(answer: Answer, *, by: User) -> None:
+    """The asker accepted ``answer``: its doctor hears of it."""
+    notify(
+        recipients=[answer.author],
+        verb=Verb.ACCEPTED,
+        url=answer.get_absolute_url(),
+        data={
+            "actor": str(person_display(by, question=answer.question, viewer=answer.author)),
+            "title": answer.question.title,
+        },
+        actor=by,
+    )
+
+
+def answer_thanked(answer: Answer, *, by: User) -> None:
+    """Someone thanked ``answer``: its doctor hears of it."""
+    notify(
+        recipients=[answer.author],
+        verb=Verb.THANKED,
+        url=answer.get_absolute_url(),
+        data={
+            "actor": str(person_display(by, question=answer.question, viewer=answer.author)),
+            "title": answer.question.title,
+        },
+        actor=by,
+    )

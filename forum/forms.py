@@ -4,6 +4,7 @@ from django.utils.translation import pgettext_lazy
 
 from forum.models import Category, Question
 from forum.services import BODY_MAX, BODY_MIN, MAX_TAGS, REPLY_MAX, TITLE_MAX, TITLE_MIN
+from moderation import detectors
 
 
 def split_tags(value: str) -> list[str]:
@@ -60,6 +61,43 @@ class QuestionForm(forms.Form):
             "Others see “Anonymous patient” instead of your name. Moderators can still see who asked."
         ),
     )
+
+    # Shown only when the text needs them (see clean()).
+    confirm_personal_data = forms.BooleanField(
+        label=_("I understand: send it to a moderator, who may remove these details"),
+        required=False,
+    )
+    not_emergency = forms.BooleanField(
+        label=_("This is not an emergency: post my question"), required=False
+    )
+
+    CHECKS = ("confirm_personal_data", "not_emergency")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.personal_data = []
+        self.emergency = False
+
+    def clean(self):
+        data = super().clean()
+        text = f"{data.get('title', '')}\n{data.get('body', '')}"
+        self.personal_data = detectors.find_personal_data(text)
+        if self.personal_data and not data.get("confirm_personal_data"):
+            self.add_error(
+                None,
+                _(
+                    "Your question seems to contain personal data. Please remove it, or confirm below to send it to a moderator."
+                ),
+            )
+        self.emergency = detectors.has_emergency_words(text)
+        if self.emergency and not data.get("not_emergency"):
+            self.add_error(
+                None,
+                _(
+                    "What you describe may need urgent care. If it is an emergency, call 120 or go to the nearest emergency department now."
+                ),
+            )
+        return data
 
     def clean_tags(self):
         names = split_tags(self.cleaned_data["tags"])

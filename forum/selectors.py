@@ -5,10 +5,58 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from forum import search as forum_search
 from forum.models import Answer, Category, Follow, Question, Reply, Tag, Thanks
+
+
+def _question_of(post) -> Question | None:
+    return post if isinstance(post, Question) else getattr(post, "question", None)
+
+
+def author_is_hidden(post, viewer, *, author_id: int | None = None) -> bool:
+    """Whether ``viewer`` must not learn who wrote ``post`` (SPEC: anonymous asking).
+
+    The asker of an anonymous question stays anonymous in their own replies
+    under it too; only they and moderators see their name.
+    """
+    question = _question_of(post)
+    author_id = author_id if author_id is not None else post.author_id
+    if question is None or not question.is_anonymous or author_id != question.author_id:
+        return False
+    if viewer is not None and viewer.is_authenticated:
+        return not (viewer.pk == author_id or viewer.is_moderator)
+    return True
+
+
+def author_display(post, viewer) -> str:
+    """The author's name as ``viewer`` may see it."""
+    if author_is_hidden(post, viewer):
+        return _("Anonymous patient")
+    author = post.author
+    if author.is_former_member:
+        return _("Former member")
+    question = _question_of(post)
+    if question is not None and question.is_anonymous and post.author_id == question.author_id:
+        return _("%(name)s (shown to others as Anonymous patient)") % {"name": author.name}
+    return author.name
+
+
+def person_display(user, *, question: Question, viewer) -> str:
+    """How ``user``, acting on ``question`` (thanking, accepting), is named to ``viewer``."""
+    if question.is_anonymous and user.pk == question.author_id:
+        if (
+            viewer is None
+            or not viewer.is_authenticated
+            or not (viewer.pk == user.pk or viewer.is_moderator)
+        ):
+            return _("Anonymous patient")
+    if user.is_former_member:
+        return _("Former member")
+    return user.name
+
 
 SORTS = {
     "newest": ("-created_at", "-pk"),

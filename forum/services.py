@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, user_is_verified_doctor
 from core.markdown import render_markdown
+from core.ratelimit import rate_limit, require_can_post
 from forum import search
 from forum.models import (
     Answer,
@@ -26,6 +27,7 @@ from forum.models import (
     Tag,
     Thanks,
 )
+from moderation.review import post_review
 
 TITLE_MIN, TITLE_MAX = 10, 150
 BODY_MIN, BODY_MAX = 20, 10_000
@@ -114,24 +116,35 @@ def _refresh_question(question: Question) -> None:
     )
 
 
-def _moderation_state(post, *, author: User) -> tuple[str, str]:
-    """The state a newly written post starts in, and why.
-
-    The moderation rules (SPEC section 5) attach here; until then every post
-    is published as written.
-    """
-    return PostState.PUBLISHED, ""
+def _post_text(post) -> str:
+    return f"{post.title}\n{post.body}" if isinstance(post, Question) else post.body
 
 
 def _post_submitted(post, *, is_new: bool) -> None:
-    """Record a new or edited post: its state, counters and what follows publication."""
+    """Record a new or edited post: its state, counters and what follows publication.
+
+    The one place every question, answer and reply passes through: the
+    automatic holds of SPEC section 5 decide the state, a held post opens a
+    case for the moderators, and only a published new post is announced.
+    """
     question = post if isinstance(post, Question) else post.question
-    post.state, post.moderation_reason = _moderation_state(post, author=post.author)
+    review = post_review(
+        post=post,
+        author=post.author,
+        text=_post_text(post),
+        previous_state=None if is_new else post.state,
+    )
+    post.state = review.state
+    post.moderation_reason = review.message if review.state == PostState.PENDING else ""
     post.save()
     if post.state == PostState.PUBLISHED and is_new and not isinstance(post, Question):
         Question.objects.filter(pk=question.pk).update(last_activity_at=post.created_at)
     _refresh_question(question)
-    if post.state == PostState.PUBLISHED and is_new:
+    if post.state == PostState.PENDING:
+        from moderation import services as moderation
+
+        moderation.case_open_for_held_post(post=post, reasons=review.reasons)
+    elif post.state == PostState.PUBLISHED and is_new:
         _post_published(post)
 
 
@@ -140,6 +153,35 @@ def _post_published(post) -> None:
     from forum import events
 
     events.post_published(post)
+
+
+def post_publish(*, post, announce: bool) -> None:
+    """Publish a post a moderator approved; announce it if nobody has seen it yet.
+
+    Called by moderation with the post locked; a post restored after flags
+    is not announced a second time.
+    """
+    question = post if isinstance(post, Question) else post.question
+    post.state = PostState.PUBLISHED
+    post.moderation_reason = ""
+    post.save(update_fields=["state", "moderation_reason", "updated_at"])
+    if announce and not isinstance(post, Question):
+        Question.objects.filter(pk=question.pk).update(last_activity_at=timezone.now())
+    _refresh_question(question)
+    if announce:
+        _post_published(post)
+
+
+def post_withdraw(*, post, state: str, reason: str = "") -> None:
+    """Take a post out of public view (rejected or hidden), keeping counters right."""
+    post.state = state
+    post.moderation_reason = reason
+    post.save(update_fields=["state", "moderation_reason", "updated_at"])
+    if isinstance(post, Answer):
+        Question.objects.filter(pk=post.question_id, accepted_answer=post).update(
+            accepted_answer=None
+        )
+    _refresh_question(post if isinstance(post, Question) else post.question)
 
 
 # Questions
@@ -160,10 +202,10 @@ def question_create(
     cycle: int | None = None,
 ) -> Question:
     """Ask a question; the asker follows it."""
-    if not author.is_authenticated or not author.is_active:
-        raise PermissionDenied
+    require_can_post(author)
     _check_length("title", title, TITLE_MIN, TITLE_MAX)
     _check_length("body", body, BODY_MIN, BODY_MAX)
+    rate_limit(user=author, action="question")
     with transaction.atomic():
         resolved_tags = tags_resolve(names=tags or [], user=author)
         question = Question(
@@ -232,6 +274,7 @@ def question_edit(
 def _require_author(post, user: User) -> None:
     if not user.is_authenticated or post.author_id != user.pk or post.deleted_at is not None:
         raise PermissionDenied(_("Only the author can change this."))
+    require_can_post(user)
 
 
 def _require_author_or_moderator(post, user: User) -> None:
@@ -269,8 +312,10 @@ def answer_create(*, question: Question, author: User, body: str) -> Answer:
     """Answer a question; only verified physicians may."""
     if not user_is_verified_doctor(author):
         raise PermissionDenied(_("Only verified physicians can answer questions."))
+    require_can_post(author)
     _require_open(question)
     _check_length("body", body, ANSWER_MIN, BODY_MAX)
+    rate_limit(user=author, action="answer")
     with transaction.atomic():
         answer = Answer(
             question=question, author=author, body=body.strip(), body_html=render_markdown(body)
@@ -296,12 +341,12 @@ def reply_create(
     *, question: Question, author: User, body: str, answer: Answer | None = None
 ) -> Reply:
     """Reply under a question or one of its published answers."""
-    if not author.is_authenticated or not author.is_active:
-        raise PermissionDenied
+    require_can_post(author)
     _require_open(question)
     if answer is not None and (answer.question_id != question.pk or not answer.is_published):
         raise ValidationError(_("That answer is not part of this question."))
     _check_length("body", body, REPLY_MIN, REPLY_MAX)
+    rate_limit(user=author, action="reply")
     with transaction.atomic():
         reply = Reply(
             question=question,

@@ -1,0 +1,79 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Verb(models.TextChoices):
+    """Every kind of notification (SPEC section 6)."""
+
+    ANSWER = "answer", _("A physician answered a question of yours or one you follow")
+    REPLY = "reply", _("Someone replied to your post")
+    ACCEPTED = "accepted", _("Your answer was accepted")
+    THANKED = "thanked", _("Your answer was thanked")
+    POST_APPROVED = "post_approved", _("Your post was approved")
+    POST_REJECTED = "post_rejected", _("Your post was not approved")
+    SPECIALTY_QUESTION = "specialty_question", _("A new question in your specialty")
+    QUEUE_ITEM = "queue_item", _("A new item in the moderation queue")
+    RSVP_CONFIRMED = "rsvp_confirmed", _("Your salon place is confirmed")
+    WAITLIST_PROMOTED = "waitlist_promoted", _("You moved up from the waitlist")
+    EVENT_REMINDER = "event_reminder", _("A salon event you attend is tomorrow")
+    EVENT_CHANGED = "event_changed", _("A salon event you attend has changed")
+    EVENT_CANCELLED = "event_cancelled", _("A salon event you attend was cancelled")
+    APPLICATION_DECIDED = "application_decided", _("Your physician application was decided")
+
+
+class Notification(models.Model):
+    """One thing that happened, for one person; the database is the source of truth.
+
+    ``data`` holds what the text needs (titles, names as the recipient may see
+    them), so the text is written in the reader's language when shown.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    verb = models.CharField(max_length=32, choices=Verb)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    url = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-id"], name="notification_recipient"),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.verb} for {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class Preference(models.Model):
+    """A person's choice for one kind of notification; absent rows mean the defaults."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    verb = models.CharField(max_length=32, choices=Verb)
+    in_app = models.BooleanField(_("on the site"), default=True)
+    email = models.BooleanField(_("by e-mail"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "verb"], name="preference_once_per_verb")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.verb}: in_app={self.in_app} email={self.email}"

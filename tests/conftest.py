@@ -4,6 +4,7 @@ Suites that need PostgreSQL, Redis or a browser are marked; when their
 service is missing they are skipped with the reason, never silently.
 """
 
+import importlib
 import itertools
 import os
 import socket
@@ -69,6 +70,10 @@ def _clean_cache():
 def _test_settings(settings):
     """English pages unless a test asks for Chinese; fast password hashing."""
     settings.LANGUAGE_CODE = "en"
+    # Moderation tests turn the first-post hold back on where they need it.
+    settings.SHUKANG_HOLD_FIRST_POSTS = 0
+    # Factories write far faster than people; rate-limit tests set real limits.
+    settings.SHUKANG_RATE_LIMITS = {action: (10_000, 60) for action in settings.SHUKANG_RATE_LIMITS}
     # Hashing at full strength would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     translation.activate("en")
@@ -122,6 +127,22 @@ def pending_physician(user_factory):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _seeded_categories(request):
+    """Transactional tests flush the data migrations' rows; put them back."""
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        marker = request.node.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction"):
+            return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from forum.models import Category
+
+    if not Category.objects.exists():
+        importlib.import_module("forum.migrations.0002_seed_categories_and_tags").seed(apps, None)
 
 
 @pytest.fixture

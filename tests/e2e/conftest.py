@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -48,7 +49,8 @@ def _database_url(tmp: Path) -> str:
     import psycopg
 
     parsed = urlparse(url)
-    name = f"{parsed.path.lstrip('/') or 'shukang'}_e2e_{os.getpid()}"
+    # Unique per call: several servers (e2e, two-process tests) may run at once.
+    name = f"{parsed.path.lstrip('/') or 'shukang'}_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = parsed._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -107,6 +109,9 @@ def start_server(tmp: Path, extra_env: dict | None = None, database_url: str | N
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PYTHONUNBUFFERED": "1",
+        # Journeys start with new accounts; holding every first post would make
+        # each one a moderation journey. Holds for personal data still apply.
+        "SHUKANG_HOLD_FIRST_POSTS": "0",
         **(extra_env or {}),
     }
     server = SiteServer(url=f"http://127.0.0.1:{port}", env=env, mail_dir=mail_dir)

@@ -276,8 +276,9 @@ def test_signed_in_question_page_query_count_is_flat(
     question = question_factory(answers=n_answers, replies_per_answer=2)
     client.force_login(patient)
     client.get("/")  # warm the session cache
-    # + session user, the viewer's physician profile (may they answer?), follow state, thanks given
-    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 4):
+    # + session user, the viewer's physician profile (may they answer?), follow state,
+    # thanks given, the bell's unread count
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 5):
         client.get(question.get_absolute_url())
 
 

@@ -1,0 +1,49 @@
+"""Per-account rate limits through Django's cache (Redis when configured)."""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+
+class RateLimited(PermissionDenied):
+    """Too many actions of one kind in the window; answered with 429."""
+
+
+def rate_limit(*, user, action: str) -> None:
+    """Count one ``action`` by ``user``; raise RateLimited past the configured limit.
+
+    A fixed window per account and action: cheap (one cache round trip) and
+    shared by every process through the cache.
+    """
+    if user.is_moderator:
+        return
+    limit, seconds = settings.SHUKANG_RATE_LIMITS[action]
+    window = int(time.time() // seconds)
+    key = f"ratelimit:{action}:{user.pk}:{window}"
+    if cache.add(key, 1, timeout=seconds + 5):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=seconds + 5)
+            count = 1
+    if count > limit:
+        raise RateLimited(
+            _("You have done this %(limit)d times recently. Please wait a little and try again.")
+            % {"limit": limit}
+        )
+
+
+def require_can_post(user) -> None:
+    """Refuse anyone who may not write: signed out, deactivated or suspended."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied(_("Please sign in first."))
+    if user.is_suspended:
+        raise PermissionDenied(
+            _("Your account is suspended until %(date)s. You can still read everything.")
+            % {"date": user.suspended_until.strftime("%Y-%m-%d %H:%M")}
+        )

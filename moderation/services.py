@@ -1,0 +1,298 @@
+"""Every moderator action, each written to the append-only audit log (SPEC section 5)."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import PhysicianProfile, User
+from accounts.services import physician_decide
+from core.markdown import render_markdown
+from core.ratelimit import rate_limit, require_can_post
+from forum import services as forum
+from forum.models import Answer, PostState, Question, Reply, Revision
+from moderation.models import AuditEntry, BlockedTerm, Case, Flag
+from notifications.models import Verb
+from notifications.services import notify, sessions_revoke
+
+POST_MODELS = (Question, Answer, Reply)
+
+
+def _require_moderator(user: User) -> None:
+    if not user.is_authenticated or not user.is_moderator:
+        raise PermissionDenied(_("Only moderators can do this."))
+
+
+def _moderators():
+    return User.objects.filter(Q(role=User.Role.MODERATOR) | Q(is_superuser=True), is_active=True)
+
+
+def _question_of(post) -> Question:
+    return post if isinstance(post, Question) else post.question
+
+
+def _describe(target) -> str:
+    if isinstance(target, PhysicianProfile):
+        return _("physician application from %(name)s") % {"name": target.user.name}
+    question = _question_of(target)
+    kind = {Question: _("question"), Answer: _("answer"), Reply: _("reply")}[type(target)]
+    return f"{kind} “{question.title[:80]}”"
+
+
+def audit(*, moderator: User, action: str, target=None, reason: str = "") -> AuditEntry:
+    """Append one entry to the audit log: who, what, which object, why, when."""
+    return AuditEntry.objects.create(
+        moderator=moderator,
+        action=action,
+        content_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        object_id=target.pk if target is not None else None,
+        object_repr=str(_describe(target) if target is not None else "")[:200],
+        reason=reason,
+    )
+
+
+def _open_case(*, target, kind: str, reasons: list[str]) -> tuple[Case, bool]:
+    content_type = ContentType.objects.get_for_model(target)
+    case = (
+        Case.objects.select_for_update()
+        .filter(content_type=content_type, object_id=target.pk, resolved_at__isnull=True)
+        .first()
+    )
+    if case is not None:
+        case.reasons = sorted(set(case.reasons) | set(reasons))
+        case.save(update_fields=["reasons"])
+        return case, False
+    try:
+        with transaction.atomic():
+            return Case.objects.create(
+                content_type=content_type, object_id=target.pk, kind=kind, reasons=reasons
+            ), True
+    except IntegrityError:  # opened by a concurrent request a moment ago
+        return Case.objects.get(
+            content_type=content_type, object_id=target.pk, resolved_at__isnull=True
+        ), False
+
+
+def _announce_case(case: Case, target) -> None:
+    notify(
+        recipients=_moderators(),
+        verb=Verb.QUEUE_ITEM,
+        url=f"/moderation/#case-{case.pk}",
+        data={"title": str(_describe(target))},
+    )
+
+
+def case_open_for_held_post(*, post, reasons: list[str]) -> Case:
+    """Put a held post in the queue; moderators hear of it live."""
+    case, created = _open_case(target=post, kind=Case.Kind.HELD, reasons=reasons)
+    if created:
+        _announce_case(case, post)
+    return case
+
+
+def case_open_for_application(*, profile: PhysicianProfile) -> Case:
+    case, created = _open_case(target=profile, kind=Case.Kind.APPLICATION, reasons=[])
+    if created:
+        _announce_case(case, profile)
+    return case
+
+
+def _locked_case(case_id: int, *, seen_version: str | None) -> tuple[Case, object]:
+    """The open case and its target, locked; refuse if decided or changed meanwhile."""
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None or not case.is_open:
+        raise ValidationError(_("Another moderator has already handled this item."))
+    model = case.content_type.model_class()
+    target = model.objects.select_for_update().get(pk=case.object_id)
+    if seen_version is not None and seen_version != version_of(target):
+        raise ValidationError(
+            _("This item changed after you opened it. Look at it again before deciding.")
+        )
+    return case, target
+
+
+def version_of(target) -> str:
+    """A token that changes whenever the target is edited, for stale-decision checks."""
+    return target.updated_at.isoformat()
+
+
+def _resolve(case: Case, *, moderator: User, resolution: str) -> None:
+    case.resolved_at = timezone.now()
+    case.resolved_by = moderator
+    case.resolution = resolution
+    case.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+
+
+def case_approve(*, case_id: int, moderator: User, seen_version: str | None = None) -> Case:
+    """Publish a held post, or restore a flagged one; verify an application."""
+    _require_moderator(moderator)
+    with transaction.atomic():
+        case, target = _locked_case(case_id, seen_version=seen_version)
+        if isinstance(target, PhysicianProfile):
+            physician_decide(profile=target, moderator=moderator, approve=True)
+            audit(moderator=moderator, action="verify_physician", target=target)
+        else:
+            first_publication = case.kind == Case.Kind.HELD
+            forum.post_publish(post=target, announce=first_publication)
+            audit(moderator=moderator, action="approve", target=target)
+            if first_publication:
+                _tell_author(target, verb=Verb.POST_APPROVED)
+        _resolve(case, moderator=moderator, resolution="approved")
+    return case
+
+
+def case_reject(
+    *, case_id: int, moderator: User, reason: str, seen_version: str | None = None
+) -> Case:
+    """Keep a post from the public with a reason its author is told; refuse an application."""
+    _require_moderator(moderator)
+    if not reason.strip():
+        raise ValidationError(_("Give the author a reason."))
+    with transaction.atomic():
+        case, target = _locked_case(case_id, seen_version=seen_version)
+        if isinstance(target, PhysicianProfile):
+            physician_decide(profile=target, moderator=moderator, approve=False, reason=reason)
+            audit(moderator=moderator, action="refuse_physician", target=target, reason=reason)
+        else:
+            forum.post_withdraw(post=target, state=PostState.REJECTED, reason=reason.strip())
+            audit(moderator=moderator, action="reject", target=target, reason=reason)
+            _tell_author(target, verb=Verb.POST_REJECTED, reason=reason.strip())
+        _resolve(case, moderator=moderator, resolution="rejected")
+    return case
+
+
+def case_redact_and_approve(
+    *, case_id: int, moderator: User, body: str, reason: str = "", seen_version: str | None = None
+) -> Case:
+    """Replace a post's text (the original kept as a revision) and publish it."""
+    _require_moderator(moderator)
+    if len(body.strip()) < 2:
+        raise ValidationError(_("The redacted text cannot be empty."))
+    with transaction.atomic():
+        case, target = _locked_case(case_id, seen_version=seen_version)
+        if isinstance(target, PhysicianProfile):
+            raise ValidationError(_("Applications cannot be redacted."))
+        Revision.objects.create(
+            post=target, title=getattr(target, "title", ""), body=target.body, editor=moderator
+        )
+        target.body, target.body_html = body.strip(), render_markdown(body)
+        target.edited_at = timezone.now()
+        target.save(update_fields=["body", "body_html", "edited_at", "updated_at"])
+        forum.post_publish(post=target, announce=case.kind == Case.Kind.HELD)
+        audit(
+            moderator=moderator,
+            action="redact_approve",
+            target=target,
+            reason=reason or _("personal data removed"),
+        )
+        _tell_author(target, verb=Verb.POST_APPROVED)
+        _resolve(case, moderator=moderator, resolution="redacted")
+    return case
+
+
+def _tell_author(post, *, verb: str, reason: str = "") -> None:
+    notify(
+        recipients=[post.author],
+        verb=verb,
+        url=post.get_absolute_url(),
+        data={"title": _question_of(post).title, "reason": reason},
+    )
+
+
+def question_lock(
+    *, question: Question, moderator: User, locked: bool = True, reason: str = ""
+) -> None:
+    """Close a question to new answers and replies, or open it again."""
+    _require_moderator(moderator)
+    with transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(is_locked=locked)
+        audit(
+            moderator=moderator,
+            action="lock" if locked else "unlock",
+            target=question,
+            reason=reason,
+        )
+
+
+def user_suspend(*, user: User, moderator: User, until: datetime, reason: str) -> None:
+    """Stop someone posting until a date; their open sockets close at once."""
+    _require_moderator(moderator)
+    if user.is_moderator:
+        raise ValidationError(_("Moderators cannot be suspended here."))
+    if until <= timezone.now():
+        raise ValidationError(_("Choose a date in the future."))
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for the suspension."))
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(suspended_until=until)
+        AuditEntry.objects.create(
+            moderator=moderator,
+            action="suspend",
+            content_type=ContentType.objects.get_for_model(User),
+            object_id=user.pk,
+            object_repr=f"{user.name} <{user.email}> until {until:%Y-%m-%d %H:%M}",
+            reason=reason,
+        )
+        transaction.on_commit(lambda: sessions_revoke(user_id=user.pk))
+
+
+def post_flag(*, post, user: User, reason: str, note: str = "") -> bool:
+    """Flag a post once; enough flags hide it until a moderator decides.
+
+    Flaggers are never shown to the author. Returns False for a repeat flag.
+    """
+    require_can_post(user)
+    if post.author_id == user.pk:
+        raise ValidationError(_("You cannot flag your own post."))
+    if not post.is_published and post.state != PostState.HIDDEN:
+        raise ValidationError(_("This post is not public."))
+    rate_limit(user=user, action="flag")
+    content_type = ContentType.objects.get_for_model(post)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Flag.objects.create(
+                    content_type=content_type,
+                    object_id=post.pk,
+                    user=user,
+                    reason=reason,
+                    note=note[:500],
+                )
+        except IntegrityError:
+            return False
+        locked = type(post).objects.select_for_update().get(pk=post.pk)
+        count = Flag.objects.filter(content_type=content_type, object_id=post.pk).count()
+        case = Case.objects.filter(
+            content_type=content_type, object_id=post.pk, resolved_at__isnull=True
+        ).first()
+        case, created = _open_case(
+            target=locked, kind=case.kind if case else Case.Kind.FLAGGED, reasons=[reason]
+        )
+        if locked.state == PostState.PUBLISHED and count >= settings.SHUKANG_FLAGS_TO_HIDE:
+            forum.post_withdraw(post=locked, state=PostState.HIDDEN)
+        if created:
+            _announce_case(case, locked)
+    return True
+
+
+def blocked_term_add(*, term: str, moderator: User) -> BlockedTerm:
+    _require_moderator(moderator)
+    term = term.strip()
+    if not term:
+        raise ValidationError(_("Enter a word or phrase."))
+    blocked, _created = BlockedTerm.objects.get_or_create(
+        term=term, defaults={"created_by": moderator}
+    )
+    audit(moderator=moderator, action="word_added", reason=term)
+    return blocked
+
+
+def blocked_term_remove(*, term: BlockedTerm, moderator: User) -> None:
+    _require_moderator(moderator)
+    audit(moderator=moderator, action="word_removed", reason=term.term)
+    term.delete()

@@ -1,0 +1,91 @@
+"""Thin consumers: authenticate, join groups, relay (STYLE section 4)."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from notifications import payloads, selectors, services
+
+UNAUTHENTICATED = 4401
+
+
+def socket_language(scope) -> str:
+    """The reader's language, chosen as LocaleMiddleware chooses it for their pages.
+
+    The language cookie first, then the browser's Accept-Language, then the default.
+    """
+    supported = dict(settings.LANGUAGES)
+    code = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    if code in supported:
+        return code
+    header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    for accepted, _quality in parse_accept_lang_header(header):
+        if accepted == "*":
+            break
+        try:
+            return get_supported_language_variant(accepted)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope["user"]
+        # Accept before closing so the browser sees 4401 rather than a failed handshake.
+        await self.accept()
+        if not user.is_authenticated:
+            await self.close(code=UNAUTHENTICATED)
+            return
+        self.user = user
+        self.language = socket_language(self.scope)
+        self.groups_joined = [payloads.user_group(user.pk)]
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            self.groups_joined.append(payloads.session_group(session.session_key))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.send_json(await database_sync_to_async(selectors.hello)(user=user))
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not hasattr(self, "user") or not isinstance(content, dict):
+            return
+        handler = {"since": self.client_since, "mark_read": self.client_mark_read}.get(
+            content.get("type")
+        )
+        if handler is not None:
+            await handler(content)
+
+    async def client_since(self, content):
+        since = content.get("id")
+        if not isinstance(since, int) or since < 0:
+            since = 0
+        events = await database_sync_to_async(selectors.catch_up)(user=self.user, since_id=since)
+        for event in events:
+            await self.notification_created(event)
+
+    async def client_mark_read(self, content):
+        ids = content.get("ids")
+        if not isinstance(ids, list):
+            return
+        marked = await database_sync_to_async(services.notifications_mark_read)(
+            user=self.user, ids=ids
+        )
+        unread = await database_sync_to_async(selectors.unread_count)(user=self.user)
+        await self.send_json(payloads.read_payload(ids=marked, unread=unread))
+
+    async def notification_created(self, event):
+        with translation.override(self.language):
+            await self.send_json(payloads.notification_payload(event))
+
+    async def session_revoked(self, event):
+        # The session that opened this socket ended (logout, password change,
+        # suspension): the socket must not outlive it.
+        await self.close(code=UNAUTHENTICATED)

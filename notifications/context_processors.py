@@ -1,0 +1,18 @@
+from django.db.models import Count, Max, Q
+
+from notifications.models import Notification
+
+
+def unread_notifications(request):
+    """The bell's unread count and newest id; one query, none for visitors.
+
+    The id lets the page's socket catch up on anything that arrives between
+    rendering the page and connecting.
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    totals = Notification.objects.filter(recipient=user).aggregate(
+        unread=Count("pk", filter=Q(read_at__isnull=True)), last=Max("pk")
+    )
+    return {"unread_notifications": totals["unread"], "last_notification_id": totals["last"] or 0}

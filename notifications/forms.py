@@ -1,0 +1,35 @@
+from django import forms
+
+from notifications.models import Verb
+
+
+class PreferencesForm(forms.Form):
+    """Two checkboxes per kind of notification: on the site, by e-mail."""
+
+    def __init__(self, *args, table: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.table = table
+        for row in table:
+            self.fields[f"{row['verb']}__in_app"] = forms.BooleanField(
+                required=False, initial=row["in_app"]
+            )
+            self.fields[f"{row['verb']}__email"] = forms.BooleanField(
+                required=False, initial=row["email"]
+            )
+
+    def rows(self):
+        for row in self.table:
+            yield row | {
+                "in_app_field": self[f"{row['verb']}__in_app"],
+                "email_field": self[f"{row['verb']}__email"],
+            }
+
+    def choices(self) -> dict[str, tuple[bool, bool]]:
+        return {
+            row["verb"]: (
+                self.cleaned_data[f"{row['verb']}__in_app"],
+                self.cleaned_data[f"{row['verb']}__email"],
+            )
+            for row in self.table
+            if row["verb"] in Verb.values
+        }
