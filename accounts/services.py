@@ -293,9 +293,21 @@ def account_delete(*, user: User, password: str) -> None:
     from forum.models import Follow
     from notifications.models import Notification, Preference
     from notifications.services import sessions_revoke
+    from salon.models import RSVP
+    from salon.services import rsvp_cancel
+
     if not user.check_password(password):
         raise ValidationError({"password": _("The password is not correct.")})
     with transaction.atomic():
+        # Places at coming events go to the waitlist; attendance history goes.
+        for rsvp in (
+            RSVP.objects.filter(user=user)
+            .exclude(status=RSVP.Status.CANCELLED)
+            .select_related("event")
+        ):
+            if not rsvp.event.is_past:
+                rsvp_cancel(event=rsvp.event, user=user)
+        RSVP.objects.filter(user=user).delete()
         EmailAddress.objects.filter(user=user).delete()
         PhysicianProfile.objects.filter(user=user).delete()
         Notification.objects.filter(recipient=user).delete()

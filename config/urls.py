@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("forum.urls")),
+    path("", include("salon.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("moderation.urls")),
     path("accounts/", include("allauth.urls")),

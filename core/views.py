@@ -8,6 +8,7 @@ from accounts.models import user_is_verified_doctor
 from core.health import run_checks
 from forum import selectors as forum_selectors
 from forum.models import Category
+from salon import selectors as salon_selectors
 
 HOME_QUESTIONS = 8
 
@@ -18,6 +19,7 @@ def home(request):
         "doctors": account_selectors.doctor_list()[:4],
         "latest_questions": forum_selectors.question_list(viewer=request.user)[:HOME_QUESTIONS],
         "unanswered_count": forum_selectors.unanswered_count(),
+        "upcoming_events": salon_selectors.event_list_for_home(),
     }
     if user_is_verified_doctor(request.user):
         # A doctor's home leads with what is waiting in their specialties.

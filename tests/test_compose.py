@@ -107,7 +107,7 @@ def upstream_server(conf: str, location: str) -> tuple[str, int]:
 
 
 def test_every_service_of_the_production_shape_exists(services):
-    assert {"web", "ws", "migrate", "proxy", "db", "redis"} <= services.keys()
+    assert {"web", "ws", "migrate", "scheduler", "proxy", "db", "redis"} <= services.keys()
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["proxy"]["image"].startswith("nginx:")
@@ -170,7 +170,7 @@ def test_only_the_proxy_publishes_a_port_so_servers_scale(services):
 def test_every_management_command_named_is_real():
     text = (repo() / "docker-compose.yml").read_text() + (repo() / "Dockerfile").read_text()
     named = set(re.findall(r"manage\.py[\"',\s]+([a-z_]+)", text))
-    assert {"migrate", "compiletranslations", "collectstatic"} <= named
+    assert {"migrate", "compiletranslations", "collectstatic", "send_event_reminders"} <= named
     assert named <= get_commands().keys()
 
 

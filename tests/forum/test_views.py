@@ -297,6 +297,7 @@ def test_search_query_count_is_flat(
 def test_home_query_count_is_flat(client, question_factory, n_questions, django_assert_num_queries):
     for _ in range(n_questions):
         question_factory(tags=["Nutrition"], answers=1)
-    # categories, doctors, their specialties, latest questions, their tags, unanswered count
-    with django_assert_num_queries(6):
+    # categories, doctors, their specialties, latest questions, their tags, unanswered count,
+    # upcoming salon events
+    with django_assert_num_queries(7):
         client.get("/")

@@ -11,6 +11,7 @@ import urllib.request
 from http.cookies import SimpleCookie
 
 import pytest
+import redis
 import websockets
 
 from tests.e2e.conftest import _database_url, _drop_database, start_server, stop_server
@@ -63,6 +64,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def test_answer_posted_on_one_server_reaches_a_socket_on_the_other(tmp_path):
     redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/8"
+    # A database of its own, emptied: cached sessions and rate-limit counters
+    # from an earlier run must not meet this run's fresh user ids.
+    redis.Redis.from_url(redis_url).flushdb()
     database_url = _database_url(tmp_path)
     env = {"REDIS_URL": redis_url}
     first, first_process = start_server(tmp_path, env, database_url=database_url)

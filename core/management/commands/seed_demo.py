@@ -4,6 +4,7 @@ from django.test.utils import override_settings
 
 from accounts.models import PhysicianProfile, User
 from accounts.services import account_create
+from core.demo import salon as demo_salon
 from core.demo.forum import QUESTIONS
 from forum import services as forum
 from forum.models import Answer, Category, Question
@@ -57,8 +58,10 @@ class Command(BaseCommand):
         ):
             created = self.seed_accounts()
             questions = self.seed_forum()
+            events = demo_salon.seed()
         self.stdout.write(
-            f"Demo data ready ({created} new accounts, {questions} new questions). "
+            f"Demo data ready ({created} new accounts, {questions} new questions, "
+            f"{events} new salon events). "
             "Every demo login uses the password "
             f"“{DEMO_PASSWORD}”:"
         )
