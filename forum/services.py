@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User, user_is_verified_doctor
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
+from core.validation import check_length
 from forum import search
 from forum.models import (
     Answer,
@@ -34,24 +35,6 @@ BODY_MIN, BODY_MAX = 20, 10_000
 REPLY_MIN, REPLY_MAX = 2, 2_000
 ANSWER_MIN = 20
 MAX_TAGS = 5
-
-
-def _check_length(field: str, text: str, low: int, high: int) -> None:
-    length = len(text.strip())
-    if length < low:
-        raise ValidationError(
-            {
-                field: _("Please write at least %(min)d characters (now %(n)d).")
-                % {"min": low, "n": length}
-            }
-        )
-    if length > high:
-        raise ValidationError(
-            {
-                field: _("Please keep it under %(max)d characters (now %(n)d).")
-                % {"max": high, "n": length}
-            }
-        )
 
 
 def _can_create_tags(user: User) -> bool:
@@ -203,8 +186,8 @@ def question_create(
 ) -> Question:
     """Ask a question; the asker follows it."""
     require_can_post(author)
-    _check_length("title", title, TITLE_MIN, TITLE_MAX)
-    _check_length("body", body, BODY_MIN, BODY_MAX)
+    check_length("title", title, TITLE_MIN, TITLE_MAX)
+    check_length("body", body, BODY_MIN, BODY_MAX)
     rate_limit(user=author, action="question")
     with transaction.atomic():
         resolved_tags = tags_resolve(names=tags or [], user=author)
@@ -247,8 +230,8 @@ def question_edit(
 ) -> Question:
     """Change a question, keeping the previous version."""
     _require_author(question, editor)
-    _check_length("title", title, TITLE_MIN, TITLE_MAX)
-    _check_length("body", body, BODY_MIN, BODY_MAX)
+    check_length("title", title, TITLE_MIN, TITLE_MAX)
+    check_length("body", body, BODY_MIN, BODY_MAX)
     with transaction.atomic():
         question = Question.objects.select_for_update().get(pk=question.pk)
         resolved_tags = tags_resolve(names=tags or [], user=editor)
@@ -314,7 +297,7 @@ def answer_create(*, question: Question, author: User, body: str) -> Answer:
         raise PermissionDenied(_("Only verified physicians can answer questions."))
     require_can_post(author)
     _require_open(question)
-    _check_length("body", body, ANSWER_MIN, BODY_MAX)
+    check_length("body", body, ANSWER_MIN, BODY_MAX)
     rate_limit(user=author, action="answer")
     with transaction.atomic():
         answer = Answer(
@@ -328,7 +311,7 @@ def answer_create(*, question: Question, author: User, body: str) -> Answer:
 def answer_edit(*, answer: Answer, editor: User, body: str) -> Answer:
     """Change an answer, keeping the previous version."""
     _require_author(answer, editor)
-    _check_length("body", body, ANSWER_MIN, BODY_MAX)
+    check_length("body", body, ANSWER_MIN, BODY_MAX)
     with transaction.atomic():
         _save_revision(answer, editor=editor)
         answer.body, answer.body_html = body.strip(), render_markdown(body)
@@ -345,7 +328,7 @@ def reply_create(
     _require_open(question)
     if answer is not None and (answer.question_id != question.pk or not answer.is_published):
         raise ValidationError(_("That answer is not part of this question."))
-    _check_length("body", body, REPLY_MIN, REPLY_MAX)
+    check_length("body", body, REPLY_MIN, REPLY_MAX)
     rate_limit(user=author, action="reply")
     with transaction.atomic():
         reply = Reply(
@@ -363,7 +346,7 @@ def reply_create(
 def reply_edit(*, reply: Reply, editor: User, body: str) -> Reply:
     """Change a reply, keeping the previous version."""
     _require_author(reply, editor)
-    _check_length("body", body, REPLY_MIN, REPLY_MAX)
+    check_length("body", body, REPLY_MIN, REPLY_MAX)
     with transaction.atomic():
         _save_revision(reply, editor=editor)
         reply.body, reply.body_html = body.strip(), render_markdown(body)

@@ -4,31 +4,13 @@ import zoneinfo
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from salon import selectors
 from salon.models import Event, user_is_organiser
-
-
-def check_length(field_name: str, text: str, low: int, high: int) -> None:
-    length = len(text.strip())
-    if length < low:
-        raise ValidationError(
-            {
-                field_name: _("Please write at least %(min)d characters (now %(n)d).")
-                % {"min": low, "n": length}
-            }
-        )
-    if length > high:
-        raise ValidationError(
-            {
-                field_name: _("Please keep it under %(max)d characters (now %(n)d).")
-                % {"max": high, "n": length}
-            }
-        )
 
 
 def require_organiser(user: User) -> None:

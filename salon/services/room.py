@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User, user_is_verified_doctor
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
+from core.validation import check_length
 from forum import services as forum_services
 from forum.models import Category
 from forum.models import Question as ForumQuestion
 from moderation import detectors
 from salon import live, selectors
 from salon.models import Event, LiveQuestion, Vote
-from salon.services.common import can_moderate_room, check_length, local_time
+from salon.services.common import can_moderate_room, local_time
 
 QUESTION_MIN, QUESTION_MAX = 10, 500
 ANSWER_MAX = 10_000

@@ -7,6 +7,7 @@ test process itself never touches that database, so Playwright's event loop
 and the ORM never meet.
 """
 
+import itertools
 import os
 import signal
 import socket
@@ -69,11 +70,32 @@ def _drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}" WITH (FORCE)')
 
 
+PASSWORD = "calm-harbour-evening-77"
+_people = itertools.count(1)
+
+
 @dataclass
 class SiteServer:
     url: str
     env: dict
     mail_dir: Path
+
+    def person(self, role: str, name: str, *extra: str) -> str:
+        """Create an account through create_account; returns its e-mail (password PASSWORD)."""
+        email = f"{role}{next(_people)}@example.com"
+        self.manage(
+            "create_account",
+            "--role",
+            role,
+            "--email",
+            email,
+            "--password",
+            PASSWORD,
+            "--name",
+            name,
+            *extra,
+        )
+        return email
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -1,37 +1,15 @@
-import itertools
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "calm-harbour-evening-77"
-_people = itertools.count(1)
-
-
-def person(site, role: str, name: str, *extra: str) -> str:
-    email = f"{role}{next(_people)}@example.com"
-    site.manage(
-        "create_account",
-        "--role",
-        role,
-        "--email",
-        email,
-        "--password",
-        PASSWORD,
-        "--name",
-        name,
-        *extra,
-    )
-    return email
-
 
 def test_ask_answer_reply_thank_accept_and_find(site, new_page):
-    asker_email = person(site, "patient", "Liang Qing")
-    doctor_email = person(site, "doctor", "Dr. Sun Yi", "--verified")
-    other_email = person(site, "patient", "Hu Jing")
+    asker_email = site.person("patient", "Liang Qing")
+    doctor_email = site.person("doctor", "Dr. Sun Yi", "--verified")
+    other_email = site.person("patient", "Hu Jing")
     title = "How long does oxaliplatin numbness usually last?"
 
     asker = new_page()
@@ -99,7 +77,7 @@ def test_ask_answer_reply_thank_accept_and_find(site, new_page):
 
 
 def test_anonymous_question_stays_anonymous_in_the_browser(site, new_page):
-    asker_email = person(site, "patient", "Secret Asker")
+    asker_email = site.person("patient", "Secret Asker")
     asker = new_page()
     sign_in(asker, site, asker_email, PASSWORD)
     asker.goto(site.url + "/questions/ask/")

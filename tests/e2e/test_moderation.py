@@ -1,15 +1,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
-from tests.e2e.test_forum import PASSWORD, person
+from tests.e2e.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_held_for_phone_number_redacted_live_and_logged(site, new_page):
-    patient_email = person(site, "patient", "Held Patient")
-    moderator_email = person(site, "moderator", "Moderator Qian")
+    patient_email = site.person("patient", "Held Patient")
+    moderator_email = site.person("moderator", "Moderator Qian")
 
     moderator = new_page()
     sign_in(moderator, site, moderator_email, PASSWORD)
@@ -58,7 +57,7 @@ def test_held_for_phone_number_redacted_live_and_logged(site, new_page):
 
 
 def test_three_flags_hide_a_post(site, new_page):
-    author_email = person(site, "patient", "Flagged Author")
+    author_email = site.person("patient", "Flagged Author")
     author = new_page()
     sign_in(author, site, author_email, PASSWORD)
     author.goto(site.url + "/questions/ask/")
@@ -71,7 +70,7 @@ def test_three_flags_hide_a_post(site, new_page):
     question_url = author.url
 
     for number in range(3):
-        flagger_email = person(site, "patient", f"Flagger {number}")
+        flagger_email = site.person("patient", f"Flagger {number}")
         flagger = new_page()
         sign_in(flagger, site, flagger_email, PASSWORD)
         flagger.goto(question_url)

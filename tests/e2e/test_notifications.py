@@ -1,8 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
-from tests.e2e.test_forum import PASSWORD, person
+from tests.e2e.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +25,8 @@ def answer(page, url, text):
 
 
 def test_bell_and_toast_arrive_live_and_nothing_is_lost_offline(site, new_page):
-    patient_email = person(site, "patient", "Bell Patient")
-    doctor_email = person(site, "doctor", "Dr. Bell", "--verified")
+    patient_email = site.person("patient", "Bell Patient")
+    doctor_email = site.person("doctor", "Dr. Bell", "--verified")
 
     patient = new_page()
     sign_in(patient, site, patient_email, PASSWORD)
@@ -69,8 +68,8 @@ def test_bell_and_toast_arrive_live_and_nothing_is_lost_offline(site, new_page):
 
 
 def test_new_answers_appear_on_an_open_question_page(site, new_page):
-    patient_email = person(site, "patient", "Page Reader")
-    doctor_email = person(site, "doctor", "Dr. Page", "--verified")
+    patient_email = site.person("patient", "Page Reader")
+    doctor_email = site.person("doctor", "Dr. Page", "--verified")
     asker = new_page()
     sign_in(asker, site, patient_email, PASSWORD)
     question_url = ask(asker, site, "Can I exercise during chemotherapy?")

@@ -1,34 +1,14 @@
-import itertools
 import zoneinfo
 from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "quiet-garden-morning-58"
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-_people = itertools.count(1)
-
-
-def person(site, role: str, name: str, *extra: str) -> str:
-    email = f"salon-{role}{next(_people)}@example.com"
-    site.manage(
-        "create_account",
-        "--role",
-        role,
-        "--email",
-        email,
-        "--password",
-        PASSWORD,
-        "--name",
-        name,
-        *extra,
-    )
-    return email
 
 
 def local(moment: datetime) -> str:
@@ -57,10 +37,10 @@ def create_event(page, site, *, title, starts, hours, capacity, host_name, onlin
 
 
 def test_waitlist_promotion_and_live_room(site, new_page):
-    organiser_email = person(site, "moderator", "Organiser Gao")
-    doctor_email = person(site, "doctor", "Dr. Qian Li", "--verified")
-    first_email = person(site, "patient", "Early Bird Wu")
-    waiting_email = person(site, "patient", "Patient Waiting Sun")
+    organiser_email = site.person("moderator", "Organiser Gao")
+    doctor_email = site.person("doctor", "Dr. Qian Li", "--verified")
+    first_email = site.person("patient", "Early Bird Wu")
+    waiting_email = site.person("patient", "Patient Waiting Sun")
     now = datetime.now(SHANGHAI).replace(second=0, microsecond=0)
 
     organiser = new_page()
