@@ -16,7 +16,7 @@ from accounts.models import User, user_is_verified_doctor
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
 from core.validation import check_length
-from forum import search
+from forum import listcache, search
 from forum.models import (
     Answer,
     Category,
@@ -91,6 +91,7 @@ def _refresh_question(question: Question) -> None:
     question.search_document = search.document(
         question.title, question.body, *(body for body, _t in answers)
     )
+    listcache.invalidate()
     Question.objects.filter(pk=question.pk).update(
         answer_count=question.answer_count,
         reply_count=question.reply_count,
@@ -277,7 +278,9 @@ def post_delete(*, post, user: User) -> None:
             Question.objects.filter(pk=post.question_id, accepted_answer=post).update(
                 accepted_answer=None
             )
-        if not isinstance(post, Question):
+        if isinstance(post, Question):
+            listcache.invalidate()
+        else:
             _refresh_question(post.question)
 
 
@@ -399,6 +402,7 @@ def answer_thank(*, answer: Answer, user: User) -> bool:
             Question.objects.filter(pk=answer.question_id).update(
                 thanks_count=F("thanks_count") + 1
             )
+            listcache.invalidate()
             from forum import events
 
             events.answer_thanked(answer, by=user)

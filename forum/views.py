@@ -3,11 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import user_is_verified_doctor
-from forum import selectors, services
+from forum import listcache, selectors, services
 from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
 from forum.search import highlight
@@ -24,33 +25,37 @@ def _apply_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _question_list_page(
-    request, *, category=None, tag=None, template="forum/question_list.html", extra=None
-):
-    filters = ListFilterForm(request.GET or None)
-    options = filters.cleaned_data if filters.is_valid() else {}
+def _question_list_page(request, *, category=None, tag=None, template="forum/question_list.html"):
     if "category" in request.GET and category is None and request.GET["category"]:
         category = get_object_or_404(Category, slug=request.GET["category"])
     if "tag" in request.GET and tag is None and request.GET["tag"]:
         tag = get_object_or_404(Tag, slug=request.GET["tag"])
-    questions = selectors.question_list(
-        viewer=request.user,
-        category=category,
-        tag=tag,
-        status=options.get("status", ""),
-        sort=options.get("sort") or "newest",
-        stage=options.get("stage", ""),
-        treatment=options.get("treatment", ""),
-        asker=options.get("asker", ""),
-    )
-    page = Paginator(questions, QUESTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = SimpleLazyObject(lambda: ListFilterForm(request.GET or None))
+
+    def current_page():
+        options = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+        questions = selectors.question_list(
+            viewer=request.user,
+            category=category,
+            tag=tag,
+            status=options.get("status", ""),
+            sort=options.get("sort") or "newest",
+            stage=options.get("stage", ""),
+            treatment=options.get("treatment", ""),
+            asker=options.get("asker", ""),
+        )
+        return Paginator(questions, QUESTIONS_PER_PAGE).get_page(request.GET.get("page"))
+
+    # Lazy: when a visitor's list comes from the cache, none of this runs.
     context = {
-        "page": page,
-        "filters": filters if filters.is_bound else ListFilterForm(),
+        "page": SimpleLazyObject(current_page),
+        "filters": filters,
         "category": category,
         "tag": tag,
         "categories": Category.objects.all(),
-    } | (extra or {})
+        "list_cache_key": listcache.key_for(request),
+        "list_cache_timeout": listcache.TIMEOUT,
+    }
     return render(request, template, context)
 
 

@@ -301,3 +301,27 @@ def test_home_query_count_is_flat(client, question_factory, n_questions, django_
     # upcoming salon events
     with django_assert_num_queries(7):
         client.get("/")
+
+
+def test_visitors_lists_come_from_the_cache_until_the_forum_changes(
+    client, question_factory, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    question_factory(title="The first question in the list")
+    url = reverse("forum:question-list")
+    client.get(url)
+    with django_assert_num_queries(0):
+        assert "The first question in the list" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        question_factory(title="A question asked a moment later")
+    assert "A question asked a moment later" in client.get(url).content.decode()
+
+
+def test_signed_in_people_never_get_a_cached_list(client, question_factory, patient, category):
+    from forum.models import PostState
+
+    question_factory(title="Visible to everybody here")
+    client.get(reverse("forum:question-list"))  # a visitor fills the cache
+    mine = question_factory(author=patient, title="My own question still pending")
+    Question.objects.filter(pk=mine.pk).update(state=PostState.PENDING)
+    client.force_login(patient)
+    assert "My own question still pending" in client.get(reverse("forum:question-list")).content.decode()
