@@ -12,7 +12,7 @@ import re
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
 from django.utils.html import escape
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -46,18 +46,28 @@ def query_tokens(query: str) -> list[str]:
     return list(dict.fromkeys(_tokens(query, for_query=True)))[:MAX_QUERY_TOKENS]
 
 
+def vector_update(document: str) -> dict:
+    """The column a write sets beside search_document: its parsed form, on PostgreSQL.
+
+    Built from the new text itself: in one UPDATE a column reference would
+    still read the old document.
+    """
+    if connection.vendor == "postgresql":
+        return {"search_vector": SearchVector(Value(document), config="simple")}
+    return {}
+
+
 def search(questions: QuerySet, query: str) -> QuerySet:
     """Filter ``questions`` to those matching ``query``, best matches first."""
     tokens = query_tokens(query)
     if not tokens:
         return questions.none()
     if connection.vendor == "postgresql":
-        # Same expression as the GIN index in migration 0004.
-        vector = SearchVector("search_document", config="simple")
+        # The stored vector, through its GIN index (migration 0006).
         ts_query = SearchQuery(" ".join(tokens), config="simple", search_type="plain")
         return (
-            questions.annotate(matched=vector, rank=SearchRank(vector, ts_query))
-            .filter(matched=ts_query)
+            questions.filter(search_vector=ts_query)
+            .annotate(rank=SearchRank(F("search_vector"), ts_query))
             .order_by("-rank", "-last_activity_at", "-pk")
         )
     for token in tokens:

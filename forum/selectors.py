@@ -81,7 +81,7 @@ def question_list(
         Question.objects.visible_to(viewer)
         .select_related("author", "category")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .defer("body", "body_html", "search_document", "moderation_reason")
+        .defer("body", "body_html", "search_document", "search_vector", "moderation_reason")
     )
     if category is not None:
         questions = questions.filter(category=category)
@@ -106,7 +106,7 @@ def question_search(*, viewer: User, query: str) -> QuerySet[Question]:
         Question.objects.visible_to(viewer)
         .select_related("author", "category")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .defer("body_html", "moderation_reason")
+        .defer("body_html", "moderation_reason", "search_vector")
     )
     return forum_search.search(questions, query)
 
@@ -122,7 +122,7 @@ def unanswered_for_doctor(*, doctor: User, limit: int = 10) -> list[Question]:
         Question.objects.published()
         .filter(answer_count=0, category__in=specialties)
         .select_related("author", "category")
-        .defer("body", "body_html", "search_document")
+        .defer("body", "body_html", "search_document", "search_vector")
         .order_by("created_at")[:limit]
     )
 

@@ -97,6 +97,7 @@ def _refresh_question(question: Question) -> None:
         reply_count=question.reply_count,
         thanks_count=question.thanks_count,
         search_document=question.search_document,
+        **search.vector_update(question.search_document),
     )
 
 
@@ -206,7 +207,9 @@ def question_create(
             regimen=regimen.strip(),
             cycle=cycle,
         )
-        question.full_clean(exclude=["body_html", "search_document", "accepted_answer"])
+        question.full_clean(
+            exclude=["body_html", "search_document", "search_vector", "accepted_answer"]
+        )
         question.save()
         question.tags.set(resolved_tags)
         Follow.objects.create(question=question, user=author)
@@ -249,7 +252,9 @@ def question_edit(
         question.stage, question.treatment = stage, treatment
         question.regimen, question.cycle = regimen.strip(), cycle
         question.edited_at = timezone.now()
-        question.full_clean(exclude=["body_html", "search_document", "accepted_answer"])
+        question.full_clean(
+            exclude=["body_html", "search_document", "search_vector", "accepted_answer"]
+        )
         question.tags.set(resolved_tags)
         _post_submitted(question, is_new=False)
     return question

@@ -105,4 +105,4 @@ def test_postgres_ranks_title_matches_and_uses_the_gin_index(question_factory):
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
-    assert "forum_question_search_gin" in plan
+    assert "forum_question_search_vector_gin" in plan

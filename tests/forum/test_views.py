@@ -324,4 +324,7 @@ def test_signed_in_people_never_get_a_cached_list(client, question_factory, pati
     mine = question_factory(author=patient, title="My own question still pending")
     Question.objects.filter(pk=mine.pk).update(state=PostState.PENDING)
     client.force_login(patient)
-    assert "My own question still pending" in client.get(reverse("forum:question-list")).content.decode()
+    assert (
+        "My own question still pending"
+        in client.get(reverse("forum:question-list")).content.decode()
+    )
