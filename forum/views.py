@@ -11,7 +11,7 @@ from accounts.models import user_is_verified_doctor
 from forum import listcache, selectors, services
 from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
-from forum.search import highlight
+from forum.search import highlight, index_preferred
 
 QUESTIONS_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
@@ -295,7 +295,9 @@ def search(request):
     page = None
     if query:
         results = selectors.question_search(viewer=request.user, query=query)
-        page = Paginator(results, SEARCH_RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+        with index_preferred():
+            page = Paginator(results, SEARCH_RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+            page.object_list = list(page.object_list)
         for question in page.object_list:
             question.title_highlighted = highlight(question.title, query, length=200)
             question.snippet = highlight(question.body, query)
