@@ -1,0 +1,538 @@
+"""Serve the forum's pages beside a bare Django template view and compare them.
+
+Usage (from the repository root, with the project's virtualenv; about 3.5
+minutes each):
+
+    .venv/bin/python bench/forum_http.py
+    .venv/bin/python bench/forum_http.py --database-url postgres://postgres@127.0.0.1:5432/shukang_bench_forum
+
+SPEC section 9 budgets the question list at no less than half the requests
+per second of a bare Django template view on the same server and machine.
+This measures that on a forum of realistic size.
+
+Like bench/http_servers.py (whose helpers it uses), it copies the working tree
+to a temporary folder and runs the project there with production settings
+(DJANGO_DEBUG=false, a throwaway secret key, manifest static storage after
+collectstatic, compiled catalogues, SSL redirect off, DJANGO_ALLOWED_HOSTS=
+127.0.0.1). In that copy only, it adds the bare view: bench_bare.py renders
+templates/bench_bare.html (a title and a paragraph, no base template) with
+django.shortcuts.render, routed at /bench/bare/ by lines appended to the
+copy's config/urls.py; the request still passes the project's whole
+middleware stack. The repository itself is never written to.
+
+The database is fresh: SQLite in the copy by default, or the PostgreSQL
+database named by --database-url, which this script creates (it refuses one
+that exists) and drops at the end. After migrate, bench/forum_seed.py writes
+10,000 questions with answers, replies, thanks and tags through the ORM (see
+its docstring). On PostgreSQL it then runs VACUUM ANALYZE, as autovacuum would.
+
+Servers, one at a time on 127.0.0.1 and stopped by PID: gunicorn with 2 sync
+workers (WSGI, how production serves pages) and daphne in one process (ASGI)
+with persistent database connections off (see SERVER_ENV below).
+Pages: the bare view, the question list (first page, and page 50), the
+question page with the most recent question of 5 or more answers and 3 or
+more replies (its canonical URL, checked to answer 200 without a redirect),
+and a search for a word found in many questions. Load from wrk (or the
+threaded Python client of http_servers.py without it). Per page: requests per
+second and server CPU per request (user + system time of the server's process
+tree over requests served; on PostgreSQL the database's own CPU is not in
+it, on SQLite it is), each the median of --rounds runs after a warm-up; then
+each page's ratio to the bare view in both. wrk's timeout is raised to 30 s
+so that slow pages are measured rather than counted as errors.
+
+--profile N also profiles N requests to /questions/ in process (see
+bench/forum_profile.py); --profile-only skips the servers. --commit REV
+measures a commit instead of the working tree (bench/ still comes from the
+working tree); the report's first line says which code ran.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from http.client import HTTPConnection
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import http_servers as common  # noqa: E402  (bench/ is not a package)
+from http_servers import HOST, Sample  # noqa: E402
+
+SERVERS = ("gunicorn", "daphne")  # http_servers.servers() argv[2]
+WRK_TIMEOUT = 30  # seconds
+# A page whose single request takes longer than this is measured one request
+# at a time instead of under load (see run_server).
+SLOW_SECONDS = 0.25
+# Django runs each ASGI request's sync code on a thread of its own, so a
+# persistent connection (the settings keep PostgreSQL's for 60 s) is left open
+# with that thread: under this load daphne exhausted PostgreSQL's 100
+# connections ("too many clients already") within seconds. Django's
+# documentation says to disable persistent connections under ASGI; daphne
+# runs so here. SQLite's are always off in the settings.
+SERVER_ENV = {"daphne": {"DATABASE_CONN_MAX_AGE": "0"}}
+
+BARE_VIEW = '''"""Added by bench/forum_http.py to its private copy only: a bare template view."""
+
+from django.shortcuts import render
+
+
+def bare(request):
+    return render(request, "bench_bare.html", {"title": "Shu-Kang", "message": "A bare template view."})
+'''
+
+BARE_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><h1>{{ title }}</h1><p>{{ message }}</p></body>
+</html>
+"""
+
+URLS_APPENDIX = """
+
+# Added by bench/forum_http.py to its private copy only.
+from django.urls import path as _bench_path  # noqa: E402
+
+from bench_bare import bare as _bench_bare  # noqa: E402
+
+urlpatterns += [_bench_path("bench/bare/", _bench_bare, name="bench-bare")]
+"""
+
+
+def postgres_admin(url: str):
+    """A connection to the server's maintenance database, and the database name in url."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or not name.replace("_", "").isalnum():
+        sys.exit(f"--database-url must end in a plain database name, not {name!r}")
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("--database-url must point at a local server")
+    conn = psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
+    )
+    return conn, name
+
+
+def create_database(url: str) -> None:
+    conn, name = postgres_admin(url)
+    with conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            sys.exit(f"database {name} already exists: name one this script may create and drop")
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    conn, name = postgres_admin(url)
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def manage(project: Path, env: dict[str, str], *command: str, timeout: int = 180) -> str:
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode:
+        print(result.stderr[-3000:], file=sys.stderr)
+        raise RuntimeError(f"{' '.join(command)} exited with {result.returncode}")
+    return result.stdout
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(common.REPO), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def copy_project(project: Path, commit: str | None) -> str:
+    """Copy the working tree, or a commit, to project; say which code it is."""
+    head = git("rev-parse", "--short", commit or "HEAD").strip()
+    if not commit:
+        changed = sorted(
+            line[3:]
+            for line in git("status", "--porcelain", "--untracked-files=all").splitlines()
+            if not line[3:].startswith("bench/")
+        )
+        shutil.copytree(common.REPO, project, ignore=common.COPY_IGNORE)
+        if not changed:
+            return f"working tree = commit {head}"
+        return f"working tree on commit {head}, uncommitted: {', '.join(changed)}"
+    project.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(common.REPO), "archive", head], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(project)], input=archive, check=True)
+    # The benchmark's own scripts may not be committed yet.
+    for script in ("forum_seed.py", "forum_profile.py"):
+        (project / "bench").mkdir(exist_ok=True)
+        shutil.copy2(common.REPO / "bench" / script, project / "bench" / script)
+    return f"commit {head} (git archive), bench/ from the working tree"
+
+
+def prepare(
+    workdir: Path, env: dict[str, str], questions: int, commit: str | None
+) -> tuple[Path, dict]:
+    """Copy the project, add the bare view, build static files, migrate and seed.
+
+    Return the copy and what the seeding wrote.
+    """
+    project = workdir / "project"
+    code = copy_project(project, commit)
+    (project / "bench_bare.py").write_text(BARE_VIEW)
+    (project / "templates" / "bench_bare.html").write_text(BARE_TEMPLATE)
+    with (project / "config" / "urls.py").open("a") as urls:
+        urls.write(URLS_APPENDIX)
+    for command in (
+        ["compiletranslations"],
+        ["collectstatic", "--noinput", "-v0"],
+        ["migrate", "--noinput", "-v0"],
+    ):
+        manage(project, env, "manage.py", *command)
+    started = time.monotonic()
+    seeded = json.loads(
+        manage(project, env, "bench/forum_seed.py", "--questions", str(questions)).splitlines()[-1]
+    )
+    seeded["seed_wall_seconds"] = round(time.monotonic() - started, 1)
+    seeded["code"] = code
+    return project, seeded
+
+
+def check_page(port: int, path: str) -> int:
+    """GET path once without following redirects; fail unless it is a 200. Return its size."""
+    conn = HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(
+            f"{path} answered {response.status} {response.getheader('Location') or ''}"
+        )
+    return len(body)
+
+
+def measure_sequential(port: int, path: str, pids: list[int], seconds: float) -> Sample:
+    """One request at a time for about ``seconds``: for pages too slow to load."""
+    cpu_before = common.cpu_seconds(pids)
+    started = time.monotonic()
+    latencies = []
+    while not latencies or time.monotonic() - started < seconds:
+        began = time.perf_counter()
+        check_page(port, path)
+        latencies.append(1000 * (time.perf_counter() - began))
+    return Sample(
+        len(latencies),
+        time.monotonic() - started,
+        0,
+        common.cpu_seconds(pids) - cpu_before,
+        statistics.median(latencies),
+        max(latencies),
+    )
+
+
+def run_server(
+    server, project, env, port, paths, load, args, log_dir
+) -> dict[str, tuple[list[Sample], int, bool]]:
+    """Start one server, load every path in turn, stop it by PID."""
+    log_path = log_dir / f"{server.argv[2]}.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        server.argv,
+        cwd=project,
+        env=env | SERVER_ENV.get(server.argv[2], {}),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    pids = [process.pid]
+    try:
+        common.wait_until_serving(port, process)
+        time.sleep(1)  # gunicorn forks its workers after binding
+        pids = common.process_tree(process.pid)
+        results = {}
+        for path in paths:
+            size = check_page(port, path)
+            began = time.perf_counter()
+            check_page(port, path)
+            if time.perf_counter() - began > SLOW_SECONDS:
+                # Requests left queued when a wrk run ends are still served
+                # and would swallow the next runs; measure one at a time.
+                samples = [
+                    measure_sequential(port, path, pids, args.duration) for _ in range(args.rounds)
+                ]
+                results[path] = (samples, size, True)
+                continue
+            url = f"http://{HOST}:{port}{path}"
+            load(url, args.warmup, args.connections)
+            samples = [
+                common.measure(load, url, pids, args.duration, args.connections)
+                for _ in range(args.rounds)
+            ]
+            results[path] = (samples, size, False)
+        return results
+    except RuntimeError:
+        log.flush()
+        print(f"--- last lines of the {server.argv[2]} log:", file=sys.stderr)
+        print("\n".join(log_path.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
+        raise
+    finally:
+        common.stop(process, pids)
+        log.close()
+
+
+def load_wrk(url: str, seconds: int, connections: int) -> tuple[int, float, int, float, float]:
+    """http_servers.load_wrk with a longer timeout than wrk's 2 s.
+
+    A slow page (search on PostgreSQL takes over a second per request here)
+    would otherwise count only timeouts; with 16 connections queued on two
+    workers, a request waits for the eight before it.
+    """
+    result = subprocess.run(
+        [
+            "wrk",
+            "--latency",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            f"--timeout={WRK_TIMEOUT}s",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + WRK_TIMEOUT + 30,
+    )
+    out = result.stdout
+    found = re.search(r"(\d+) requests in ([\d.]+\w+)", out)
+    requests, elapsed = int(found.group(1)), common.parse_wrk_ms(found.group(2)) / 1000
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    if not requests:
+        return 0, elapsed, errors, float("nan"), float("nan")
+    p50 = common.parse_wrk_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = common.parse_wrk_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    return requests, elapsed, errors, p50, p99
+
+
+def median(samples: list[Sample], attribute: str) -> float:
+    return statistics.median(getattr(sample, attribute) for sample in samples)
+
+
+def rate(rps: float) -> str:
+    return f"{rps:.0f}" if rps >= 10 else f"{rps:.1f}"
+
+
+def ratio(value: float) -> str:
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+
+
+def machine() -> str:
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    packages = ", ".join(
+        f"{name} {version(name)}" for name in ("django", "gunicorn", "daphne", "psycopg")
+    )
+    return f"{os.cpu_count()} cores, {cpu_model}; Python {platform.python_version()}; {packages}"
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    print(line(header))
+    print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    for row in rows:
+        print(line(row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--database-url", help="postgres://user@127.0.0.1:5432/NAME; NAME is created and dropped"
+    )
+    parser.add_argument("--questions", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=4, help="seconds per measured run")
+    parser.add_argument("--rounds", type=int, default=3, help="measured runs per page")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of load before measuring")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--python-client", action="store_true", help="ignore wrk even if installed")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="also profile N requests to /questions/"
+    )
+    parser.add_argument("--profile-only", action="store_true", help="profile, skip the servers")
+    parser.add_argument(
+        "--commit",
+        metavar="REV",
+        help="measure this commit (git archive REV, e.g. HEAD) instead of the working tree",
+    )
+    args = parser.parse_args()
+    if args.profile_only and not args.profile:
+        args.profile = 50
+
+    load = load_wrk if shutil.which("wrk") and not args.python_client else common.load_python
+    workdir = Path(tempfile.mkdtemp(prefix="shukang-forum-bench-"))
+    env = common.bench_environment(workdir)
+    env.pop("DATABASE_CONN_MAX_AGE", None)  # the settings' default, as in production
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+        create_database(args.database_url)
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    results: list[tuple[str, str, int, list[Sample], bool]] = []
+    try:
+        print("... copying, migrating and seeding", file=sys.stderr, flush=True)
+        project, seeded = prepare(workdir, env, args.questions, args.commit)
+        print(f"... seeded: {json.dumps(seeded, ensure_ascii=False)}", file=sys.stderr, flush=True)
+        paths = {
+            "bare": "/bench/bare/",
+            "list": "/questions/",
+            "list p50": "/questions/?page=50",
+            "question": seeded["question_url"],
+            "search": f"/search/?q={quote(seeded['search_word'])}",
+        }
+        if args.profile:
+            print("... profiling /questions/", file=sys.stderr, flush=True)
+            profile = manage(
+                project,
+                env,
+                "bench/forum_profile.py",
+                "/questions/",
+                "--requests",
+                str(args.profile),
+            )
+        if not args.profile_only:
+            port = common.free_port()
+            for server in common.servers(port):
+                if server.argv[2] not in SERVERS:
+                    continue
+                print(f"... {server.name}", file=sys.stderr, flush=True)
+                measured = run_server(
+                    server, project, env, port, list(paths.values()), load, args, workdir
+                )
+                for label, path in paths.items():
+                    samples, size, sequential = measured[path]
+                    results.append((server.name, label, size, samples, sequential))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if args.database_url:
+            drop_database(args.database_url)
+
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"code: {seeded['code']}")
+    print(f"machine: {machine()}; load: {'wrk' if load is load_wrk else 'python threads'}")
+    print(
+        f"database: {database}, {seeded['questions']} questions, {seeded['answers']} answers, "
+        f"{seeded['replies']} replies, {seeded['thanks']} thanks, {seeded['unanswered']} unanswered "
+        f"(seeded in {seeded['seed_wall_seconds']} s)"
+    )
+    print(
+        f"pages: bare = {paths['bare']}; list = {paths['list']}; list p50 = {paths['list p50']}; "
+        f"question = {paths['question']} ({seeded['question_answers']} answers, "
+        f"{seeded['question_replies']} replies); search = {paths['search']} "
+        f"('{seeded['search_word']}', {seeded['search_hits']} matching questions)"
+    )
+    if args.profile:
+        print()
+        print(profile.rstrip())
+    if args.profile_only:
+        return
+    print(
+        "server environment beyond the shared one: "
+        + "; ".join(
+            f"{key}: " + " ".join(f"{name}={value}" for name, value in extra.items())
+            for key, extra in SERVER_ENV.items()
+        )
+    )
+    print(
+        f"load: {args.connections} connections, {args.rounds} x {args.duration} s per page after "
+        f"{args.warmup} s warm-up; medians; whole run {time.monotonic() - started:.0f} s; "
+        f"1-minute load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
+        "(other work on the machine shows here)"
+    )
+    print()
+    table(
+        ("server", "page", "bytes", "req/s", "CPU ms/req", "p50 ms", "p99 ms", "errors"),
+        [
+            (
+                name,
+                label,
+                str(size),
+                rate(median(samples, "rps")) + (" (one at a time)" if sequential else ""),
+                f"{median(samples, 'cpu_ms_per_request'):.2f}",
+                f"{median(samples, 'p50_ms'):.0f}",
+                f"{median(samples, 'p99_ms'):.0f}",
+                str(sum(sample.errors for sample in samples)),
+            )
+            for name, label, size, samples, sequential in results
+        ],
+    )
+    if any(sequential for *_, sequential in results):
+        print(
+            f"one at a time: a single request took over {SLOW_SECONDS} s, so the page was "
+            "requested by one client, one request after another; p99 is then the maximum."
+        )
+    print()
+    ratio_rows, verdicts = [], []
+    for name in dict.fromkeys(name for name, *_ in results):
+        mine = {label: samples for server, label, _size, samples, _seq in results if server == name}
+        alone = {
+            label for server, label, *_, sequential in results if server == name and sequential
+        }
+        bare_rps, bare_cpu = median(mine["bare"], "rps"), median(mine["bare"], "cpu_ms_per_request")
+        for label in ("list", "list p50", "question", "search"):
+            ratio_rows.append(
+                (
+                    name,
+                    f"{label} / bare",
+                    "n/a"
+                    if {label, "bare"} & alone
+                    else ratio(median(mine[label], "rps") / bare_rps),
+                    ratio(bare_cpu / median(mine[label], "cpu_ms_per_request")),
+                )
+            )
+        list_ratio = median(mine["list"], "rps") / bare_rps
+        verdicts.append(
+            f"{name}: the question list serves {list_ratio:.2f} x the bare view's req/s"
+            f"{' (measured one at a time: not comparable)' if {'list', 'bare'} & alone else ''}: "
+            f"SPEC budget (>= 0.50) {'MET' if list_ratio >= 0.5 else 'NOT MET'}"
+        )
+    table(("server", "ratio", "req/s ratio", "CPU ratio (bare CPU / page CPU)"), ratio_rows)
+    print()
+    print("\n".join(verdicts))
+    if any(sample.errors for *_, samples, _seq in results for sample in samples):
+        sys.exit("some requests failed: see the errors column")
+
+
+if __name__ == "__main__":
+    main()
