@@ -60,7 +60,7 @@ import time
 from http.client import HTTPConnection
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -107,29 +107,8 @@ urlpatterns += [_bench_path("bench/bare/", _bench_bare, name="bench-bare")]
 """
 
 
-def postgres_admin(url: str):
-    """A connection to the server's maintenance database, and the database name in url."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or not name.replace("_", "").isalnum():
-        sys.exit(f"--database-url must end in a plain database name, not {name!r}")
-    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("--database-url must point at a local server")
-    conn = psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-    return conn, name
-
-
 def create_database(url: str) -> None:
-    conn, name = postgres_admin(url)
+    conn, name = common.postgres_admin(url)
     with conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             sys.exit(f"database {name} already exists: name one this script may create and drop")
@@ -137,7 +116,7 @@ def create_database(url: str) -> None:
 
 
 def drop_database(url: str) -> None:
-    conn, name = postgres_admin(url)
+    conn, name = common.postgres_admin(url)
     with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

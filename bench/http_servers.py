@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from http.client import HTTPConnection
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -92,6 +93,27 @@ class Sample:
     @property
     def cpu_ms_per_request(self) -> float:
         return 1000 * self.cpu_seconds / max(self.requests, 1)
+
+
+def postgres_admin(url: str):
+    """A connection to the server's maintenance database, and the database name in url."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or not name.replace("_", "").isalnum():
+        sys.exit(f"--database-url must end in a plain database name, not {name!r}")
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("--database-url must point at a server on this machine")
+    conn = psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
+    )
+    return conn, name
 
 
 def free_port() -> int:

@@ -264,32 +264,12 @@ consumers.NotificationConsumer.notification_created = _traced_created
 # Preparation: database, Redis, project copy
 
 
-def postgres_admin(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or not name.replace("_", "").isalnum():
-        sys.exit(f"--database-url must end in a plain database name, not {name!r}")
-    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("--database-url must point at a server on this machine")
-    conn = psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    )
-    return conn, name
-
-
 def create_database(url: str) -> None:
     if url.startswith("sqlite:///"):
         if Path(url.removeprefix("sqlite:///")).exists():
             sys.exit(f"{url} already exists: name a file this script may create and delete")
         return
-    conn, name = postgres_admin(url)
+    conn, name = common.postgres_admin(url)
     with conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             if url != DEFAULT_DATABASE:
@@ -306,7 +286,7 @@ def drop_database(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
-    conn, name = postgres_admin(url)
+    conn, name = common.postgres_admin(url)
     with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
