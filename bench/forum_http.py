@@ -3,8 +3,9 @@
 Usage (from the repository root, with the project's virtualenv; about 3.5
 minutes each):
 
-    .venv/bin/python bench/forum_http.py
+    .venv/bin/python bench/forum_http.py [--commit HEAD]
     .venv/bin/python bench/forum_http.py --database-url postgres://postgres@127.0.0.1:5432/shukang_bench_forum
+    .venv/bin/python bench/forum_http.py --redis-url redis://127.0.0.1:6379/13 [--database-url ...]
 
 SPEC section 9 budgets the question list at no less than half the requests
 per second of a bare Django template view on the same server and machine.
@@ -22,7 +23,10 @@ middleware stack. The repository itself is never written to.
 
 The database is fresh: SQLite in the copy by default, or the PostgreSQL
 database named by --database-url, which this script creates (it refuses one
-that exists) and drops at the end. After migrate, bench/forum_seed.py writes
+that exists) and drops at the end. The cache is Django's local memory, one per
+server process, unless --redis-url names an empty Redis database: then the
+cache (and the channel layer) live there as in production, and the project's
+keys are deleted at the end. After migrate, bench/forum_seed.py writes
 10,000 questions with answers, replies, thanks and tags through the ORM (see
 its docstring). On PostgreSQL it then runs VACUUM ANALYZE, as autovacuum would.
 
@@ -40,10 +44,11 @@ it, on SQLite it is), each the median of --rounds runs after a warm-up; then
 each page's ratio to the bare view in both. wrk's timeout is raised to 30 s
 so that slow pages are measured rather than counted as errors.
 
---profile N also profiles N requests to /questions/ in process (see
-bench/forum_profile.py); --profile-only skips the servers. --commit REV
-measures a commit instead of the working tree (bench/ still comes from the
-working tree); the report's first line says which code ran.
+--profile N also profiles N requests to /questions/ in process, for a visitor
+and for a signed-in patient (see bench/forum_profile.py); --profile-only
+skips the servers. --commit REV measures a commit instead of the working tree
+(bench/ still comes from the working tree); the report's first line says
+which code ran.
 """
 
 import argparse
@@ -119,6 +124,26 @@ def drop_database(url: str) -> None:
     conn, name = common.postgres_admin(url)
     with conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_database(url: str):
+    """The Redis database named by url, which must be local and empty."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    host = client.connection_pool.connection_kwargs.get("host")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit("--redis-url must point at a local server")
+    if client.dbsize():
+        sys.exit(f"{url} is not empty: name a Redis database nobody else uses, e.g. .../13")
+    return client
+
+
+def clear_redis(client) -> None:
+    """Delete what the project wrote (its cache and channel keys start with shukang)."""
+    keys = list(client.scan_iter("shukang*"))
+    if keys:
+        client.delete(*keys)
 
 
 def manage(project: Path, env: dict[str, str], *command: str, timeout: int = 180) -> str:
@@ -367,9 +392,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--python-client", action="store_true", help="ignore wrk even if installed")
     parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="also profile N requests to /questions/"
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also profile N requests to /questions/, visitor and signed in",
     )
     parser.add_argument("--profile-only", action="store_true", help="profile, skip the servers")
+    parser.add_argument(
+        "--redis-url",
+        help="redis://127.0.0.1:6379/N, an empty database: cache (and channel layer) in "
+        "Redis as in production; the project's keys are deleted at the end",
+    )
     parser.add_argument(
         "--commit",
         metavar="REV",
@@ -380,12 +414,16 @@ def main() -> None:
         args.profile = 50
 
     load = load_wrk if shutil.which("wrk") and not args.python_client else common.load_python
+    redis_client = redis_database(args.redis_url) if args.redis_url else None
+    if args.database_url:
+        create_database(args.database_url)
     workdir = Path(tempfile.mkdtemp(prefix="shukang-forum-bench-"))
     env = common.bench_environment(workdir)
     env.pop("DATABASE_CONN_MAX_AGE", None)  # the settings' default, as in production
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-        create_database(args.database_url)
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     results: list[tuple[str, str, int, list[Sample], bool]] = []
@@ -402,13 +440,19 @@ def main() -> None:
         }
         if args.profile:
             print("... profiling /questions/", file=sys.stderr, flush=True)
-            profile = manage(
-                project,
-                env,
-                "bench/forum_profile.py",
-                "/questions/",
-                "--requests",
-                str(args.profile),
+            profile = "\n".join(
+                manage(
+                    project,
+                    env,
+                    "bench/forum_profile.py",
+                    "/questions/",
+                    "--requests",
+                    str(args.profile),
+                    *who,
+                )
+                # A visitor (served from the list cache where there is one), then
+                # a signed-in patient, whose list is rendered on every request.
+                for who in ([], ["--signed-in", "patient0@bench.example"])
             )
         if not args.profile_only:
             port = common.free_port()
@@ -426,14 +470,17 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
         if args.database_url:
             drop_database(args.database_url)
+        if redis_client is not None:
+            clear_redis(redis_client)
 
     database = "PostgreSQL" if args.database_url else "SQLite"
+    cache = f"Redis ({args.redis_url})" if args.redis_url else "local memory, per process"
     print(f"code: {seeded['code']}")
     print(f"machine: {machine()}; load: {'wrk' if load is load_wrk else 'python threads'}")
     print(
         f"database: {database}, {seeded['questions']} questions, {seeded['answers']} answers, "
         f"{seeded['replies']} replies, {seeded['thanks']} thanks, {seeded['unanswered']} unanswered "
-        f"(seeded in {seeded['seed_wall_seconds']} s)"
+        f"(seeded in {seeded['seed_wall_seconds']} s); cache: {cache}"
     )
     print(
         f"pages: bare = {paths['bare']}; list = {paths['list']}; list p50 = {paths['list p50']}; "

@@ -3,7 +3,7 @@
 Run by bench/forum_http.py --profile inside its private copy of the project
 (production settings from the environment, seeded database):
 
-    python bench/forum_profile.py /questions/ --requests 50
+    python bench/forum_profile.py /questions/ --requests 50 [--signed-in patient0@bench.example]
 
 Each request goes through Django's WSGI handler, so the middleware runs and
 the database connection is opened and closed per request as under gunicorn
@@ -36,8 +36,11 @@ HOST = "127.0.0.1"
 DJANGO_DIR = str(Path(__import__("django").__file__).parent)
 
 
+COOKIE: dict[str, str] = {}  # HTTP_COOKIE of a signed-in session, with --signed-in
+
+
 def hit(path: str) -> tuple[int, int]:
-    environ = RequestFactory(HTTP_HOST=HOST, SERVER_NAME=HOST).get(path).environ
+    environ = RequestFactory(HTTP_HOST=HOST, SERVER_NAME=HOST, **COOKIE).get(path).environ
     status = []
     body = application(environ, lambda code, headers, exc_info=None: status.append(code))
     try:
@@ -65,8 +68,22 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--signed-in",
+        metavar="EMAIL",
+        help="request as this account (forum_seed.py makes patient0@bench.example)",
+    )
     args = parser.parse_args()
     n = args.requests
+    if args.signed_in:
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        client = Client()
+        client.force_login(get_user_model().objects.get(email=args.signed_in))
+        name = settings.SESSION_COOKIE_NAME
+        COOKIE["HTTP_COOKIE"] = f"{name}={client.cookies[name].value}"
 
     status, size = hit(args.path)
     if status != 200:
@@ -99,7 +116,11 @@ def main() -> None:
     stats = pstats.Stats(profiler)
     total = sum(entry[2] for entry in stats.stats.values()) / n  # sum of own time
 
-    print(f"page {args.path}: {size} bytes, {wall * 1000:.2f} ms per request without the profiler")
+    who = f"signed in as {args.signed_in}" if args.signed_in else "a visitor"
+    print(
+        f"page {args.path} for {who}: {size} bytes, "
+        f"{wall * 1000:.2f} ms per request without the profiler"
+    )
     print(
         f"SQL: {len(captured)} queries, {sql_ms:.2f} ms (execute only, rows fetched later not included)"
     )
