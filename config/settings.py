@@ -166,6 +166,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Fragments that depend only on the code and the language (navigation,
+# footer) stay in each process: no network round trip to render them.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
+
 # Sessions are read from the cache and written through to the database, so a
 # page view reads no session row in the common case and a visitor gets none.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
