@@ -319,22 +319,13 @@ def redis_flush(url: str, *, check: bool) -> None:
 
 
 def environment(workdir: Path, database_url: str, redis: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "EMAIL_"))
-    }
+    """http_servers' production-like environment, with this run's database, Redis and mail."""
+    env = common.bench_environment(workdir)
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY="bench-only-throwaway-key-not-a-secret-0123456789abcdef",
-        DJANGO_ALLOWED_HOSTS=HOST,
-        DJANGO_SECURE_SSL_REDIRECT="false",
         DATABASE_URL=database_url,
         REDIS_URL=redis,
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(workdir / "mail"),
-        PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
     )
     return env
