@@ -15,7 +15,7 @@ def test_healthz_reports_every_part_ok(client):
 def test_healthz_names_a_failing_cache(client, settings):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": BROKEN_REDIS,
         }
     }
@@ -43,9 +43,7 @@ def test_healthz_round_trips_through_redis(client, settings):
     import os
 
     url = os.environ["REDIS_URL"]
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    }
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url}}
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
     }
