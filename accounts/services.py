@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import PhysicianProfile, User
+from forum import listcache
 from forum.models import Category
 from moderation.models import Case
 from notifications.models import Verb
@@ -182,7 +183,9 @@ def user_update_profile(*, user: User, name: str, timezone_name: str) -> User:
     user.name = name.strip()
     user.timezone = timezone_name
     user.full_clean(exclude=["password", "email"])
-    user.save(update_fields=["name", "timezone"])
+    with transaction.atomic():
+        user.save(update_fields=["name", "timezone"])
+        listcache.invalidate()  # the name is on the lists visitors see
     return user
 
 
@@ -322,4 +325,5 @@ def account_delete(*, user: User, password: str) -> None:
         user.deleted_at = timezone.now()
         user.set_unusable_password()
         user.save()
+        listcache.invalidate()  # the lists show "Former member" from now on
         transaction.on_commit(lambda: sessions_revoke(user_id=user.pk))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from forum import search as forum_search
-from forum.models import Answer, Category, Follow, Question, Reply, Tag, Thanks
+from forum.models import Answer, Category, Follow, PostState, Question, Reply, Tag, Thanks
 
 
 def _question_of(post) -> Question | None:
@@ -63,6 +63,33 @@ SORTS = {
     "active": ("-last_activity_at", "-pk"),
     "thanked": ("-thanks_count", "-created_at", "-pk"),
 }
+
+
+def sees_public_list(viewer: User) -> bool:
+    """Whether ``viewer``'s question lists are the visitors' (and may share their cache).
+
+    Everyone but moderators: the lists show published questions only, each
+    author under the name anyone may see; a member's own questions that
+    others cannot see are listed apart (``own_unpublished_questions``).
+    Moderators see every state in the lists.
+    """
+    return not (viewer.is_authenticated and viewer.is_moderator)
+
+
+OWN_UNPUBLISHED_SHOWN = 10
+
+
+def own_unpublished_questions(viewer: User) -> list[Question]:
+    """The viewer's own live questions that only they and moderators can see, newest first."""
+    if not viewer.is_authenticated:
+        return []
+    return list(
+        Question.objects.live()
+        .filter(author=viewer)
+        .exclude(state=PostState.PUBLISHED)
+        .only("pk", "title", "slug", "state", "created_at")
+        .order_by("-created_at")[:OWN_UNPUBLISHED_SHOWN]
+    )
 
 
 def question_list(

@@ -1,13 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import user_is_verified_doctor
+from core.pagecache import visitor_page
 from forum import listcache, selectors, services
 from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
@@ -31,11 +34,13 @@ def _question_list_page(request, *, category=None, tag=None, template="forum/que
     if "tag" in request.GET and tag is None and request.GET["tag"]:
         tag = get_object_or_404(Tag, slug=request.GET["tag"])
     filters = SimpleLazyObject(lambda: ListFilterForm(request.GET or None))
+    # Everyone but moderators sees the visitors' list, and shares its cache.
+    public = selectors.sees_public_list(request.user)
 
     def current_page():
         options = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
         questions = selectors.question_list(
-            viewer=request.user,
+            viewer=AnonymousUser() if public else request.user,
             category=category,
             tag=tag,
             status=options.get("status", ""),
@@ -46,28 +51,32 @@ def _question_list_page(request, *, category=None, tag=None, template="forum/que
         )
         return Paginator(questions, QUESTIONS_PER_PAGE).get_page(request.GET.get("page"))
 
-    # Lazy: when a visitor's list comes from the cache, none of this runs.
+    # Lazy: when the list comes from the cache, none of this runs.
     context = {
         "page": SimpleLazyObject(current_page),
         "filters": filters,
         "category": category,
         "tag": tag,
         "categories": Category.objects.all(),
-        "list_cache_key": listcache.key_for(request),
+        "own_unpublished": selectors.own_unpublished_questions(request.user) if public else [],
+        "list_cache_key": listcache.key_for(request) if public else None,
         "list_cache_timeout": listcache.TIMEOUT,
     }
-    return render(request, template, context)
+    return TemplateResponse(request, template, context)
 
 
+@visitor_page(listcache.version)
 def question_list(request):
     return _question_list_page(request)
 
 
+@visitor_page(listcache.version)
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
     return _question_list_page(request, category=category)
 
 
+@visitor_page(listcache.version)
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     return _question_list_page(request, tag=tag)

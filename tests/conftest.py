@@ -11,7 +11,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import translation
 
@@ -62,8 +62,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (rate limits, sessions)."""
+    """Each test starts with empty caches (rate limits, sessions, pages)."""
     cache.clear()
+    caches["local"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -9,3 +9,9 @@ register = template.Library()
 def author_name(context, post):
     """The name to show for a post's author, as this viewer may see it."""
     return author_display(post, context.get("user"))
+
+
+@register.simple_tag
+def public_author_name(post):
+    """The author's name as anyone may see it: lists show every viewer the public face."""
+    return author_display(post, None)

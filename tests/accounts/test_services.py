@@ -118,3 +118,19 @@ def test_only_moderators_decide(pending_physician, patient):
         physician_decide(profile=pending_physician, moderator=patient, approve=True)
     pending_physician.refresh_from_db()
     assert pending_physician.status == PhysicianProfile.Status.PENDING
+
+
+def test_visitors_lists_follow_a_members_new_name_and_deletion(
+    client, patient, question_factory, django_capture_on_commit_callbacks
+):
+    from accounts.services import account_delete, user_update_profile
+
+    question_factory(author=patient, title="Which foods are easy after a gastrectomy?")
+    assert patient.name in client.get("/questions/").content.decode()  # now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update_profile(user=patient, name="Lan Mei", timezone_name="")
+    assert "Lan Mei" in client.get("/questions/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_delete(user=patient, password=PASSWORD)
+    page = client.get("/questions/").content.decode()
+    assert "Lan Mei" not in page and "Former member" in page

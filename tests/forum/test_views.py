@@ -317,7 +317,9 @@ def test_visitors_lists_come_from_the_cache_until_the_forum_changes(
     assert "A question asked a moment later" in client.get(url).content.decode()
 
 
-def test_signed_in_people_never_get_a_cached_list(client, question_factory, patient, category):
+def test_members_see_their_own_pending_question_over_the_cached_list(
+    client, question_factory, patient, category
+):
     from forum.models import PostState
 
     question_factory(title="Visible to everybody here")
@@ -325,7 +327,73 @@ def test_signed_in_people_never_get_a_cached_list(client, question_factory, pati
     mine = question_factory(author=patient, title="My own question still pending")
     Question.objects.filter(pk=mine.pk).update(state=PostState.PENDING)
     client.force_login(patient)
-    assert (
-        "My own question still pending"
-        in client.get(reverse("forum:question-list")).content.decode()
+    page = client.get(reverse("forum:question-list")).content.decode()
+    box = page.split('id="own-unpublished-title"')[1].split("</section>")[0]
+    assert "My own question still pending" in box and "Pending review" in box
+    assert "Visible to everybody here" in page
+
+
+def test_lists_show_askers_their_anonymous_question_as_everyone_sees_it(
+    client, question_factory, patient
+):
+    question = question_factory(author=patient, is_anonymous=True, title="Asked without my name")
+    client.force_login(patient)
+    page = client.get(reverse("forum:question-list")).content.decode()
+    assert "Anonymous patient" in page and patient.name not in page.split("</header>")[1]
+    # The question page tells the asker who sees what.
+    assert f"{patient.name} (shown to others as Anonymous patient)" in (
+        client.get(question.get_absolute_url()).content.decode()
     )
+
+
+def test_members_share_the_visitors_list(
+    client, question_factory, patient, user_factory, django_assert_num_queries
+):
+    from forum.models import PostState
+
+    question_factory(title="Shared by visitors and members")
+    question_factory(author=patient, title="Published under my name")
+    mine = question_factory(author=patient, title="Still waiting for a moderator")
+    Question.objects.filter(pk=mine.pk).update(state=PostState.PENDING)
+    client.get(reverse("forum:question-list"))  # a visitor fills the list cache
+    client.force_login(patient)
+    client.get("/")
+    # session user, their own unpublished questions, the bell's unread count
+    with django_assert_num_queries(3):
+        page = client.get(reverse("forum:question-list")).content.decode()
+    assert "Shared by visitors and members" in page and "Published under my name" in page
+    assert "Still waiting for a moderator" in page.split('id="own-unpublished-title"')[1]
+    assert patient.name in page and "Sign out" in page
+
+
+def test_moderators_lists_show_every_state(client, question_factory, moderator):
+    from forum.models import PostState
+
+    held = question_factory(title="Held for the moderators")
+    Question.objects.filter(pk=held.pk).update(state=PostState.PENDING)
+    client.get(reverse("forum:question-list"))  # a visitor fills the list cache
+    client.force_login(moderator)
+    page = client.get(reverse("forum:question-list")).content.decode()
+    assert "Held for the moderators" in page and "Pending review" in page
+
+
+@pytest.mark.parametrize("n_questions", [5, 20])
+@pytest.mark.parametrize("has_pending", [False, True])
+def test_signed_in_list_query_count_is_flat(
+    client, question_factory, patient, n_questions, has_pending, django_assert_num_queries
+):
+    from forum.models import PostState
+
+    for _ in range(n_questions):
+        question_factory(tags=["Nutrition", "Chemotherapy"])
+    if has_pending:
+        mine = question_factory(author=patient)
+        Question.objects.filter(pk=mine.pk).update(state=PostState.PENDING)
+    client.force_login(patient)
+    client.get("/")  # warm the session cache
+    # + session user, their own unpublished questions, the bell, categories for the filter
+    with django_assert_num_queries(LIST_QUERIES + 4):
+        response = client.get(reverse("forum:question-list"))
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == n_questions
+    assert len(response.context["own_unpublished"]) == has_pending
