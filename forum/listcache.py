@@ -1,12 +1,17 @@
-"""Rendered question lists for visitors, cached until the forum changes.
+"""The forum's version, and the question lists cached under it.
 
-Visitors see the same list for the same address, language and page, so its
-rendering (the bulk of a list request) is kept in the shared cache under a
-version number that every change to the forum's lists moves on, after its
-commit. Members see the visitors' lists (``selectors.sees_public_list``;
-their own unpublished questions are listed apart) and share it; moderators,
-who see every state, are never served from it. Visitors' whole pages are
-also kept in each process (``core.pagecache``) under the same version.
+Every change that shows on a forum page visitors see (a post written,
+edited, moderated, thanked or accepted, a question locked, a name, a
+physician's profile, a topic or tag) moves the version on after its commit.
+Two caches are keyed by it:
+
+- Visitors' whole list and question pages, in each process
+  (``core.pagecache``).
+- The body of each list, in the shared cache: visitors and members see the
+  same lists (``selectors.sees_public_list``; a member's own unpublished
+  questions are listed apart), so the body is rendered once per version,
+  address and language for all of them. Moderators, who see every state,
+  are never served from it.
 """
 
 import hashlib

@@ -378,6 +378,7 @@ def answer_accept(*, answer: Answer, user: User) -> Answer:
             return answer
         question.accepted_answer = answer
         question.save(update_fields=["accepted_answer"])
+        listcache.invalidate()
         from forum import events
 
         events.answer_accepted(answer, by=user)
@@ -388,7 +389,9 @@ def answer_unaccept(*, question: Question, user: User) -> None:
     """Withdraw the acceptance of an answer."""
     if question.author_id != user.pk:
         raise PermissionDenied(_("Only the person who asked can accept an answer."))
-    Question.objects.filter(pk=question.pk).update(accepted_answer=None)
+    with transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(accepted_answer=None)
+        listcache.invalidate()
 
 
 def answer_thank(*, answer: Answer, user: User) -> bool:

@@ -107,6 +107,7 @@ def question_redirect(request, pk):
     return redirect(selectors.question_get_for_viewer(pk=pk, viewer=request.user), permanent=False)
 
 
+@visitor_page(listcache.version)
 def question_detail(request, pk, slug):
     question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
     if slug != question.slug and question.slug:
@@ -115,7 +116,7 @@ def question_detail(request, pk, slug):
     can_answer = (
         user_is_verified_doctor(request.user) and question.is_published and not question.is_locked
     )
-    return render(
+    return TemplateResponse(
         request,
         "forum/question_detail.html",
         {

@@ -14,6 +14,7 @@ from accounts.models import PhysicianProfile, User
 from accounts.services import physician_decide
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
+from forum import listcache
 from forum import services as forum
 from forum.models import Answer, PostState, Question, Reply, Revision
 from moderation.models import AuditEntry, BlockedTerm, Case, Flag
@@ -211,6 +212,7 @@ def question_lock(
     _require_moderator(moderator)
     with transaction.atomic():
         Question.objects.filter(pk=question.pk).update(is_locked=locked)
+        listcache.invalidate()
         audit(
             moderator=moderator,
             action="lock" if locked else "unlock",

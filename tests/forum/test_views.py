@@ -397,3 +397,43 @@ def test_signed_in_list_query_count_is_flat(
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == n_questions
     assert len(response.context["own_unpublished"]) == has_pending
+
+
+def test_visitors_question_page_comes_from_the_cache_until_it_changes(
+    client,
+    question_factory,
+    moderator,
+    user_factory,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    from forum import services
+    from moderation.services import question_lock
+
+    question = question_factory(answers=1)
+    answer = question.answers.get()
+    url = question.get_absolute_url()
+    client.get(url)
+    with django_assert_num_queries(0):
+        assert "Accepted by the asker" not in client.get(url).content.decode()
+
+    def after(change) -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            change()
+        return client.get(url).content.decode()
+
+    assert "Accepted by the asker" in after(
+        lambda: services.answer_accept(answer=answer, user=question.author)
+    )
+    assert "1 thanks" in after(lambda: services.answer_thank(answer=answer, user=user_factory()))
+    assert ">Locked<" in after(lambda: question_lock(question=question, moderator=moderator))
+    profile = answer.author.physician_profile
+
+    def move_hospital():
+        profile.hospital = "Shu-Kang Second Hospital"
+        profile.save()
+
+    assert "Shu-Kang Second Hospital" in after(move_hospital)
+    assert "Accepted by the asker" not in after(
+        lambda: services.answer_unaccept(question=question, user=question.author)
+    )
