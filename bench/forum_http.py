@@ -193,7 +193,12 @@ def copy_project(project: Path, commit: str | None) -> str:
 
 
 def prepare(
-    workdir: Path, env: dict[str, str], questions: int, commit: str | None
+    workdir: Path,
+    env: dict[str, str],
+    questions: int,
+    commit: str | None,
+    *,
+    seed_timeout: int = 180,
 ) -> tuple[Path, dict]:
     """Copy the project, add the bare view, build static files, migrate and seed.
 
@@ -213,7 +218,9 @@ def prepare(
         manage(project, env, "manage.py", *command)
     started = time.monotonic()
     seeded = json.loads(
-        manage(project, env, "bench/forum_seed.py", "--questions", str(questions)).splitlines()[-1]
+        manage(
+            project, env, "bench/forum_seed.py", "--questions", str(questions), timeout=seed_timeout
+        ).splitlines()[-1]
     )
     seeded["seed_wall_seconds"] = round(time.monotonic() - started, 1)
     seeded["code"] = code
