@@ -127,15 +127,33 @@ def question_list(
     return questions.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def question_search(*, viewer: User, query: str) -> QuerySet[Question]:
-    """Questions matching ``query`` in their text or published answers, visible to the viewer."""
+@dataclass
+class SearchResults:
+    questions: QuerySet[Question]  # the matches, best first
+    count: int
+    more: bool  # more matched than forum.search.MAX_CANDIDATES; the most recently active kept
+
+
+def question_search(*, viewer: User, query: str) -> SearchResults:
+    """Questions matching ``query`` in their text or published answers, visible to the viewer.
+
+    Published questions for everyone, and the unpublished ones the viewer
+    may see: their own, or all of them for moderators.
+    """
+    extra = None
+    if viewer.is_authenticated:
+        unpublished = Question.objects.live().filter(
+            state__in=[state for state in PostState if state != PostState.PUBLISHED]
+        )
+        extra = unpublished if viewer.is_moderator else unpublished.filter(author=viewer)
+    found = forum_search.matches(query, extra=extra)
     questions = (
-        Question.objects.visible_to(viewer)
+        Question.objects.filter(pk__in=forum_search.among(found.ids))
         .select_related("author", "category")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .defer("body_html", "moderation_reason", "search_vector")
     )
-    return forum_search.search(questions, query)
+    return SearchResults(forum_search.ranked(questions, query), len(found.ids), found.more)
 
 
 def unanswered_count() -> int:

@@ -14,7 +14,7 @@ from core.pagecache import visitor_page
 from forum import listcache, selectors, services
 from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
-from forum.search import highlight, index_preferred
+from forum.search import highlight
 
 QUESTIONS_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
@@ -302,13 +302,18 @@ def question_follow(request, pk):
 
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    page = None
+    page = results = None
     if query:
         results = selectors.question_search(viewer=request.user, query=query)
-        with index_preferred():
-            page = Paginator(results, SEARCH_RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-            page.object_list = list(page.object_list)
+        paginator = Paginator(results.questions, SEARCH_RESULTS_PER_PAGE)
+        paginator.count = results.count  # known: no COUNT query
+        page = paginator.get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
         for question in page.object_list:
             question.title_highlighted = highlight(question.title, query, length=200)
             question.snippet = highlight(question.body, query)
-    return render(request, "forum/search.html", {"query": query, "page": page})
+    return render(
+        request,
+        "forum/search.html",
+        {"query": query, "page": page, "more": results is not None and results.more},
+    )

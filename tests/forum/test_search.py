@@ -1,8 +1,8 @@
 import pytest
-from django.db import connection
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from forum import search, services
+from forum import search, selectors, services
 from forum.models import PostState, Question
 
 pytestmark = pytest.mark.django_db
@@ -88,21 +88,54 @@ def test_snippets_escape_the_text_around_matches():
 
 
 @pytest.mark.postgres
-def test_postgres_ranks_title_matches_and_uses_the_gin_index(question_factory):
+def test_postgres_ranks_title_matches_first(question_factory):
     question_factory(
         title="Nutrition advice wanted please",
         body="Nausea nausea nausea after every cycle of XELOX.",
     )
-    question_factory(
+    titled = question_factory(
         title="Something about nausea and XELOX", body="Short description that is long enough."
     )
-    results = list(search.search(Question.objects.all(), "nausea"))
-    assert len(results) == 2
+    results = selectors.question_search(viewer=AnonymousUser(), query="nausea")
+    assert [q.pk for q in results.questions][0] == titled.pk
+
+
+def test_common_words_keep_the_most_recently_active_matches(client, question_factory, monkeypatch):
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+    monkeypatch.setattr(search, "RECENT_WINDOW", 5)
+    oldest = question_factory(title="Stoma bag leaking at night, what helps?")
+    for number in range(8):
+        question_factory(title=f"Fatigue after cycle {number} of FOLFOX")
+    found = selectors.question_search(viewer=AnonymousUser(), query="fatigue")
+    assert found.more and len(found.questions) == 3
+    assert {q.title for q in found.questions} == {
+        f"Fatigue after cycle {n} of FOLFOX" for n in (5, 6, 7)
+    }
+    page = client.get(reverse("forum:search"), {"q": "fatigue"}).content.decode()
+    assert "More than 3 questions found" in page
+    # A word not in the recent questions is still found in older ones.
+    found = selectors.question_search(viewer=AnonymousUser(), query="stoma")
+    assert not found.more and [q.pk for q in found.questions] == [oldest.pk]
+
+
+def test_moderators_find_held_questions(client, question_factory, moderator):
+    question = question_factory(title="Held question about hyperthermia")
+    Question.objects.filter(pk=question.pk).update(state=PostState.PENDING)
+    client.force_login(moderator)
+    content = client.get(reverse("forum:search"), {"q": "hyperthermia"}).content.decode()
+    assert "Held question" in content
+
+
+@pytest.mark.postgres
+def test_postgres_statistics_tell_common_words_from_rare_ones(question_factory, monkeypatch):
+    from django.db import connection
+
+    for number in range(12):
+        question_factory(title=f"Fatigue and nausea in week {number}")
+    question_factory(title="Stoma care question, once")
     with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        query = search.search(Question.objects.all(), "nausea")
-        sql, params = query.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("SET enable_seqscan = on")
-    assert "forum_question_search_vector_gin" in plan
+        cursor.execute("ANALYZE forum_question")
+    monkeypatch.setattr(search, "_stats", None)
+    assert search._share(["fatigue"]) > 0.8
+    assert search._share(["fatigue", "stoma"]) < 0.2
+    assert search._share(["never-written-anywhere"]) < 0.2
