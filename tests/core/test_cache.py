@@ -48,6 +48,7 @@ def test_every_request_shares_one_connection_pool(redis_cache, settings):
 
     again = RedisCache(settings.CACHES["redis-test"]["LOCATION"], {"KEY_PREFIX": "x"})
     assert again is not redis_cache
+    assert again._cache is redis_cache._cache  # built once: reading redis-py's version is slow
     assert again._cache.get_client() is redis_cache._cache.get_client()
     assert again._cache._get_connection_pool(True) is redis_cache._cache._get_connection_pool(True)
 
