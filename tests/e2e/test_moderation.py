@@ -31,6 +31,19 @@ def test_held_for_phone_number_redacted_live_and_logged(site, new_page):
     patient.get_by_role("button", name="Post question").click()
     expect(patient.get_by_text("waiting for a moderator").first).to_be_visible()
     expect(patient.get_by_text("It seems to contain personal data")).to_be_visible()
+    held_url = patient.url
+
+    # The asker finds it above the list; a visitor's list (kept whole in the
+    # server's cache from now on) does not show it.
+    patient.goto(site.url + "/questions/")
+    own = patient.locator("section.own-unpublished")
+    expect(own).to_contain_text("Who can explain my father's scan results?")
+    expect(own).to_contain_text("Pending review")
+    visitor = new_page()
+    visitor.goto(site.url + "/questions/")
+    expect(visitor.get_by_role("heading", name="Questions")).to_be_visible()
+    expect(visitor.get_by_text("Who can explain my father's scan results?")).to_have_count(0)
+    patient.goto(held_url)
 
     # The moderator's open queue page hears of it without a reload.
     expect(moderator.get_by_text("New items have arrived.")).to_be_visible()
@@ -49,6 +62,11 @@ def test_held_for_phone_number_redacted_live_and_logged(site, new_page):
     patient.reload()
     expect(patient.get_by_text("Please contact me here")).to_be_visible()
     expect(patient.get_by_text("13812345678")).to_have_count(0)
+    # Published: the visitor's cached list has moved on.
+    visitor.reload()
+    expect(
+        visitor.get_by_role("link", name="Who can explain my father's scan results?")
+    ).to_be_visible()
 
     moderator.goto(site.url + "/moderation/log/")
     row = moderator.locator("tr", has_text="redact_approve")
