@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import PhysicianProfile, User
-from forum import listcache
 from forum.models import Category
 from moderation.models import Case
 from notifications.models import Verb
@@ -180,12 +179,14 @@ def physician_decide(
 
 def user_update_profile(*, user: User, name: str, timezone_name: str) -> User:
     """Change the display name and the time zone pages are shown in."""
+    stored = User.objects.filter(pk=user.pk).values("name", "timezone").get()
     user.name = name.strip()
     user.timezone = timezone_name
     user.full_clean(exclude=["password", "email"])
-    with transaction.atomic():
-        user.save(update_fields=["name", "timezone"])
-        listcache.invalidate()  # the name is on the lists visitors see
+    # Only what changed: a new name empties the forum's page caches (forum.handlers).
+    changed = [field for field in ("name", "timezone") if getattr(user, field) != stored[field]]
+    if changed:
+        user.save(update_fields=changed)
     return user
 
 
@@ -324,6 +325,5 @@ def account_delete(*, user: User, password: str) -> None:
         user.suspended_until = None
         user.deleted_at = timezone.now()
         user.set_unusable_password()
-        user.save()
-        listcache.invalidate()  # the lists show "Former member" from now on
+        user.save()  # the forum's pages show "Former member" from now on
         transaction.on_commit(lambda: sessions_revoke(user_id=user.pk))

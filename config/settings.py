@@ -139,6 +139,9 @@ if REDIS_URL:
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "shukang",
+            # A page waits at most this long for a Redis that hangs, then
+            # does without the cache where it can (forum.listcache).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     CHANNEL_LAYERS = {
@@ -166,14 +169,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Each process's own cache: fragments that depend only on the code and the
-# language (navigation, footer), and visitors' whole pages (core.pagecache),
-# with no network round trip to read them. The busiest 1,000 entries, about
-# 20 MB at most per process (a list page is about 23 kB).
+# Each process's own caches, read with no network round trip: fragments that
+# depend only on the code and the language (navigation, footer), and
+# visitors' whole pages (core.pagecache). The busiest 500 pages: a list page
+# is about 23 kB, a question page 12 kB, a long thread up to about 100 kB.
 CACHES["local"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "fragments",
-    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pages",
+    "OPTIONS": {"MAX_ENTRIES": 500},
 }
 
 # Sessions are read from the cache and written through to the database, so a

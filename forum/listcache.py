@@ -15,13 +15,19 @@ Two caches are keyed by it:
 """
 
 import hashlib
+import logging
 import time
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "forum:list-version"
+# What the cache raises when Redis is down or hangs.
+CACHE_ERRORS = (RedisError, OSError)
 TIMEOUT = 300
 
 
@@ -32,20 +38,33 @@ def _fresh() -> int:
     return time.time_ns()
 
 
-def version() -> int:
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        fresh = _fresh()
-        cache.add(VERSION_KEY, fresh, timeout=None)
-        current = cache.get(VERSION_KEY, fresh)
+def version() -> int | None:
+    """The forum's version, or None when the shared cache cannot be reached.
+
+    Without it nothing is cached or served from a cache, and pages are
+    rendered as if for the first time: slower, never stale.
+    """
+    try:
+        current = cache.get(VERSION_KEY)
+        if current is None:
+            fresh = _fresh()
+            cache.add(VERSION_KEY, fresh, timeout=None)
+            current = cache.get(VERSION_KEY, fresh)
+    except CACHE_ERRORS:
+        logger.exception("The forum's cache version could not be read")
+        return None
     return current
 
 
 def _bump() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # emptied since: start again from a new number
-        cache.set(VERSION_KEY, _fresh(), timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # emptied since: start again from a new number
+            cache.set(VERSION_KEY, _fresh(), timeout=None)
+    except CACHE_ERRORS:
+        # Unreachable: pages cached under the old number expire within TIMEOUT.
+        logger.exception("The forum's cache version could not be moved on")
 
 
 def invalidate() -> None:
@@ -53,10 +72,22 @@ def invalidate() -> None:
     transaction.on_commit(_bump)
 
 
-def key_for(request) -> str:
+# What the list pages' addresses may carry and still be cached: made-up
+# parameters would fill the caches with copies of one list.
+LIST_PARAMS = frozenset(
+    ("category", "tag", "status", "sort", "stage", "treatment", "asker", "page")
+)
+
+
+def key_for(request) -> str | None:
     """The cache key of this request's list, for a viewer who sees the public list."""
+    if not LIST_PARAMS.issuperset(request.GET):
+        return None
+    current = version()
+    if current is None:
+        return None
     parts = [
-        str(version()),
+        str(current),
         translation.get_language() or "",
         timezone.get_current_timezone_name(),
         request.get_full_path(),

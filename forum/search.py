@@ -76,6 +76,7 @@ class Matches:
 
     ids: list[int]
     more: bool  # matches beyond MAX_CANDIDATES were left out
+    public: int = 0  # how many of ``ids`` are published questions
 
 
 @contextmanager
@@ -203,11 +204,12 @@ def matches(query: str, *, extra: QuerySet | None = None) -> Matches:
             extra = extra.filter(search_vector=ts_query(query))
     more = len(ids) > MAX_CANDIDATES
     ids = ids[:MAX_CANDIDATES]
+    public_count = len(ids)
     if extra is not None:
         own = list(extra.order_by(*ACTIVITY).values_list("pk", flat=True)[:limit])
         more = more or len(own) > MAX_CANDIDATES
         ids += own[:MAX_CANDIDATES]
-    return Matches(ids, more)
+    return Matches(ids, more, public_count)
 
 
 def among(ids: list[int]):

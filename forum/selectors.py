@@ -132,6 +132,7 @@ class SearchResults:
     questions: QuerySet[Question]  # the matches, best first
     count: int
     more: bool  # more matched than forum.search.MAX_CANDIDATES; the most recently active kept
+    kept: int  # of the published matches, those kept
 
 
 def question_search(*, viewer: User, query: str) -> SearchResults:
@@ -153,7 +154,9 @@ def question_search(*, viewer: User, query: str) -> SearchResults:
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .defer("body_html", "moderation_reason", "search_vector")
     )
-    return SearchResults(forum_search.ranked(questions, query), len(found.ids), found.more)
+    return SearchResults(
+        forum_search.ranked(questions, query), len(found.ids), found.more, found.public
+    )
 
 
 def unanswered_count() -> int:

@@ -59,24 +59,26 @@ def _question_list_page(request, *, category=None, tag=None, template="forum/que
         "tag": tag,
         "categories": Category.objects.all(),
         "own_unpublished": selectors.own_unpublished_questions(request.user) if public else [],
+        # Shared by visitors and members: every author as anyone may see them.
+        "public_rows": public,
         "list_cache_key": listcache.key_for(request) if public else None,
         "list_cache_timeout": listcache.TIMEOUT,
     }
     return TemplateResponse(request, template, context)
 
 
-@visitor_page(listcache.version)
+@visitor_page(listcache.version, params=listcache.LIST_PARAMS)
 def question_list(request):
     return _question_list_page(request)
 
 
-@visitor_page(listcache.version)
+@visitor_page(listcache.version, params=listcache.LIST_PARAMS)
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
     return _question_list_page(request, category=category)
 
 
-@visitor_page(listcache.version)
+@visitor_page(listcache.version, params=listcache.LIST_PARAMS)
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     return _question_list_page(request, tag=tag)
@@ -315,5 +317,5 @@ def search(request):
     return render(
         request,
         "forum/search.html",
-        {"query": query, "page": page, "more": results is not None and results.more},
+        {"query": query, "page": page, "results": results},
     )

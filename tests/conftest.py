@@ -65,6 +65,7 @@ def _clean_cache():
     """Each test starts with empty caches (rate limits, sessions, pages)."""
     cache.clear()
     caches["local"].clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture(autouse=True)

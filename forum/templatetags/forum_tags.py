@@ -13,5 +13,5 @@ def author_name(context, post):
 
 @register.simple_tag
 def public_author_name(post):
-    """The author's name as anyone may see it: lists show every viewer the public face."""
+    """The author's name as anyone may see it, for lists shared by visitors and members."""
     return author_display(post, None)

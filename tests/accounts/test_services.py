@@ -134,3 +134,21 @@ def test_visitors_lists_follow_a_members_new_name_and_deletion(
         account_delete(user=patient, password=PASSWORD)
     page = client.get("/questions/").content.decode()
     assert "Lan Mei" not in page and "Former member" in page
+
+
+def test_signing_in_keeps_the_forum_caches_and_a_rename_in_the_admin_empties_them(
+    client, patient, question_factory, django_capture_on_commit_callbacks
+):
+    from forum import listcache
+
+    question_factory(author=patient, title="Is walking after surgery safe?")
+    before = listcache.version()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.login(email=patient.email, password=PASSWORD)  # saves last_login
+        client.logout()
+    assert listcache.version() == before
+    with django_capture_on_commit_callbacks(execute=True):
+        patient.name = "Renamed By A Moderator"
+        patient.save()  # as the admin saves
+    assert listcache.version() != before
+    assert "Renamed By A Moderator" in client.get("/questions/").content.decode()

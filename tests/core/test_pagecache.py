@@ -77,6 +77,34 @@ def test_a_page_is_not_reused_after_the_shared_cache_was_emptied(client, questio
     assert "After the restart of the cache" in page
 
 
-def test_a_missing_page_is_not_cached(client):
-    assert client.get("/categories/no-such-topic/").status_code == 404
-    assert client.get("/categories/no-such-topic/").status_code == 404
+def test_made_up_parameters_are_not_kept(client, question_factory, django_assert_num_queries):
+    question_factory()
+    client.get(URL, {"sort": "active"})
+    with django_assert_num_queries(0):
+        client.get(URL, {"sort": "active"})
+    client.get(URL, {"utm_source": "wechat"})
+    with django_assert_num_queries(4):  # categories, count, questions, their tags
+        assert client.get(URL, {"utm_source": "wechat"}).status_code == 200
+
+
+@pytest.mark.urls("tests.core.pagecache_urls")
+def test_only_successful_pages_are_kept(client):
+    from tests.core import pagecache_urls
+
+    pagecache_urls.CALLS.clear()
+    for _ in range(2):
+        assert client.get("/gone/").status_code == 410
+        assert client.get("/fine/").status_code == 200
+    assert pagecache_urls.CALLS == ["gone", "fine", "gone"]
+
+
+def test_pages_are_served_uncached_while_redis_is_unreachable(client, settings, question_factory):
+    question_factory(title="Still readable while the cache is down")
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    for _ in range(2):
+        response = client.get(URL)
+        assert response.status_code == 200
+        assert "Still readable while the cache is down" in response.content.decode()

@@ -381,13 +381,19 @@ def test_members_share_the_visitors_list(
     assert patient.name in page and "Sign out" in page
 
 
-def test_moderators_lists_show_every_state(client, question_factory, moderator):
+def test_moderators_lists_show_every_state_and_every_asker(
+    client, question_factory, moderator, patient
+):
     from forum.models import PostState
 
     held = question_factory(title="Held for the moderators")
     Question.objects.filter(pk=held.pk).update(state=PostState.PENDING)
+    question_factory(author=patient, is_anonymous=True, title="Asked anonymously")
     client.get(reverse("forum:question-list"))  # a visitor fills the list cache
     client.force_login(moderator)
+    for url in [reverse("forum:question-list"), reverse("forum:search") + "?q=anonymously"]:
+        page = client.get(url).content.decode()
+        assert f"{patient.name} (shown to others as Anonymous patient)" in page
     page = client.get(reverse("forum:question-list")).content.decode()
     assert "Held for the moderators" in page and "Pending review" in page
 
