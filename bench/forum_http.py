@@ -54,7 +54,6 @@ which code ran.
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -63,7 +62,6 @@ import sys
 import tempfile
 import time
 from http.client import HTTPConnection
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import quote
 
@@ -72,6 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import http_servers as common  # noqa: E402  (bench/ is not a package)
 from http_servers import HOST, Sample  # noqa: E402
 
+PACKAGES = ["django", "gunicorn", "daphne", "psycopg"]  # named in the report
 SERVERS = ("gunicorn", "daphne")  # http_servers.servers() argv[2]
 WRK_TIMEOUT = 30  # seconds
 # A page whose single request takes longer than this is measured one request
@@ -360,33 +359,6 @@ def ratio(value: float) -> str:
     return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
 
 
-def machine() -> str:
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    packages = ", ".join(
-        f"{name} {version(name)}" for name in ("django", "gunicorn", "daphne", "psycopg")
-    )
-    return f"{os.cpu_count()} cores, {cpu_model}; Python {platform.python_version()}; {packages}"
-
-
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    print(line(header))
-    print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
-    for row in rows:
-        print(line(row))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -483,7 +455,9 @@ def main() -> None:
     database = "PostgreSQL" if args.database_url else "SQLite"
     cache = f"Redis ({args.redis_url})" if args.redis_url else "local memory, per process"
     print(f"code: {seeded['code']}")
-    print(f"machine: {machine()}; load: {'wrk' if load is load_wrk else 'python threads'}")
+    print(
+        f"machine: {common.machine(PACKAGES)}; load: {'wrk' if load is load_wrk else 'python threads'}"
+    )
     print(
         f"database: {database}, {seeded['questions']} questions, {seeded['answers']} answers, "
         f"{seeded['replies']} replies, {seeded['thanks']} thanks, {seeded['unanswered']} unanswered "
@@ -514,7 +488,7 @@ def main() -> None:
         "(other work on the machine shows here)"
     )
     print()
-    table(
+    common.table(
         ("server", "page", "bytes", "req/s", "CPU ms/req", "p50 ms", "p99 ms", "errors"),
         [
             (
@@ -560,7 +534,7 @@ def main() -> None:
             f"{' (measured one at a time: not comparable)' if {'list', 'bare'} & alone else ''}: "
             f"SPEC budget (>= 0.50) {'MET' if list_ratio >= 0.5 else 'NOT MET'}"
         )
-    table(("server", "ratio", "req/s ratio", "CPU ratio (bare CPU / page CPU)"), ratio_rows)
+    common.table(("server", "ratio", "req/s ratio", "CPU ratio (bare CPU / page CPU)"), ratio_rows)
     print()
     print("\n".join(verdicts))
     if any(sample.errors for *_, samples, _seq in results for sample in samples):

@@ -95,6 +95,33 @@ class Sample:
         return 1000 * self.cpu_seconds / max(self.requests, 1)
 
 
+def machine(packages: list[str]) -> str:
+    """The machine and the versions a benchmark's figures depend on, in one line."""
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    versions = ", ".join(f"{name} {version(name)}" for name in packages)
+    return f"{os.cpu_count()} cores, {cpu_model}; Python {platform.python_version()}; {versions}"
+
+
+def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Print a Markdown table, its columns padded to line up."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    print(line(header))
+    print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    for row in rows:
+        print(line(row))
+
+
 def postgres_admin(url: str):
     """A connection to the server's maintenance database, and the database name in url."""
     import psycopg

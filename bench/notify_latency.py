@@ -82,7 +82,6 @@ import asyncio
 import json
 import math
 import os
-import platform
 import random
 import re
 import resource
@@ -101,7 +100,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.cookies import SimpleCookie
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,6 +107,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import http_servers as common  # noqa: E402  (bench/ is not a package)
 from http_servers import HOST  # noqa: E402
+
+PACKAGES = ["django", "daphne", "channels", "channels-redis", "redis", "websockets", "psycopg"]
 
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/shukang_bench_notify"
 DEFAULT_REDIS = "redis://127.0.0.1:6379"
@@ -794,33 +794,6 @@ async def bench(servers: list[Daphne], seed: dict, args: argparse.Namespace) -> 
 # Report
 
 
-def machine() -> str:
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    packages = ["django", "daphne", "channels", "channels-redis", "redis", "websockets", "psycopg"]
-    return f"{os.cpu_count()} cores, {cpu_model}; Python {platform.python_version()}; " + ", ".join(
-        f"{name} {version(name)}" for name in packages
-    )
-
-
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    print(line(header))
-    print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
-    for row in rows:
-        print(line(row))
-
-
 def figures(values: list[float]) -> tuple[str, str, str, str]:
     if not values:
         return ("-",) * 4
@@ -833,7 +806,7 @@ def report(
     result: dict, args: argparse.Namespace, database_url: str, redis: str, seed_seconds: float
 ) -> bool:
     steady, burst = result["cases"]
-    print(f"machine: {machine()}")
+    print(f"machine: {common.machine(PACKAGES)}")
     print(
         f"load average (1 min) at start {result['load'][0]}, at end {result['load'][1]}: other work shares the 2 cores"
     )
@@ -878,7 +851,9 @@ def report(
                         *figures(values),
                     )
                 )
-    table(("case", "expected", "delivered", "lost", "extra", "p50", "p95", "p99", "max"), rows)
+    common.table(
+        ("case", "expected", "delivered", "lost", "extra", "p50", "p95", "p99", "max"), rows
+    )
     print()
     rows = []
     for case in (steady, burst):
@@ -901,7 +876,7 @@ def report(
     print(
         "client lag: how late this process's 10 ms timer woke (the clients' own delay), p99 / max ms"
     )
-    table(
+    common.table(
         (
             "case",
             "wall s",
@@ -932,7 +907,7 @@ def report(
                 f"{1000 * result['connect_cpu'][index] / max(held, 1):.1f}",
             )
         )
-    table(
+    common.table(
         (
             "server",
             "RSS before MiB",
@@ -1009,7 +984,7 @@ def report_trace(result: dict, workdir: Path) -> None:
                 if first in (m := marks[pk]) and last in m
             ]
             rows.append((case.name.split(":")[0], label, str(len(values)), *figures(values)))
-    table(("case", "stage", "n", "p50", "p95", "p99", "max"), rows)
+    common.table(("case", "stage", "n", "p50", "p95", "p99", "max"), rows)
     steady = result["cases"][0]
     slowest = sorted(steady.samples, key=lambda sample: sample[2] - sample[1])[-5:]
     print("slowest steady notifications, ms per stage in the order above:")

@@ -148,7 +148,7 @@ def main() -> None:
         forum_http.drop_database(args.database_url)
 
     print(f"code: {seeded['code']}")
-    print(f"machine: {forum_http.machine()}")
+    print(f"machine: {common.machine(forum_http.PACKAGES)}")
     print(
         f"database: PostgreSQL, {seeded['questions']} questions, {seeded['answers']} answers "
         f"(seeded in {seeded['seed_wall_seconds']} s); {args.rounds} timed requests per query "
@@ -166,7 +166,7 @@ def main() -> None:
         )
         for r in results
     ]
-    forum_http.table(("query", "matches", "p50 ms", "p95 ms", "max ms"), rows)
+    common.table(("query", "matches", "p50 ms", "p95 ms", "max ms"), rows)
     every = [ms for r in results for ms in r["ms"]]
     overall = percentile(every, 0.95)
     verdict = "MET" if overall < 50 else "NOT MET"
