@@ -3,11 +3,15 @@
 Each new or edited post passes through ``_post_submitted``, the one place
 that decides its state (moderation plugs in there) and, once it is
 published, what follows from it (counters, search, notifications).
+A new post first asks ``post_duplicate_find`` whether the same person just
+sent the same words (a double click); if so, that post is the answer.
 """
+
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -35,6 +39,9 @@ BODY_MIN, BODY_MAX = 20, 10_000
 REPLY_MIN, REPLY_MAX = 2, 2_000
 ANSWER_MIN = 20
 MAX_TAGS = 5
+# Sending the same words to the same place again within this window is taken
+# for a double click or a resent form, not a second post.
+DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
 def _can_create_tags(user: User) -> bool:
@@ -169,6 +176,43 @@ def post_withdraw(*, post, state: str, reason: str = "") -> None:
     _refresh_question(post if isinstance(post, Question) else post.question)
 
 
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def post_duplicate_find(
+    *, posts: QuerySet, author: User, body: str, title: str | None = None
+) -> Model | None:
+    """Return the author's post among ``posts`` with these words from the last few minutes.
+
+    One post per intent: a double click or a resent form gets the post the
+    first submit made, so nothing is stored or announced twice. A short
+    window (``DUPLICATE_WINDOW``) checked here, rather than a one-time form
+    token, covers every caller (pages, the live room's script, consumers) and
+    keeps no state in the session.
+
+    Call inside the creating service's ``transaction.atomic``, before it
+    writes, and count the rate limit after it, so a repeat is not counted as
+    a second action. It locks the author's row until that transaction ends:
+    on PostgreSQL a second concurrent submit waits for the first to commit,
+    then (READ COMMITTED) sees its post; on SQLite the IMMEDIATE transactions
+    of config/settings.py already queue every writer. ``NO KEY UPDATE`` still
+    lets other transactions write rows that point at the author
+    (notifications, thanks). ``posts`` names the target (question, answer,
+    event) and leaves out deleted posts; bodies and titles compare with
+    whitespace collapsed.
+    """
+    User.objects.select_for_update(no_key=True).only("pk").get(pk=author.pk)
+    since = timezone.now() - DUPLICATE_WINDOW
+    wanted = _normalised(body)
+    for post in posts.filter(author=author, created_at__gte=since).order_by("created_at"):
+        if _normalised(post.body) != wanted:
+            continue
+        if title is None or _normalised(post.title) == _normalised(title):
+            return post
+    return None
+
+
 # Questions
 
 
@@ -185,13 +229,26 @@ def question_create(
     treatment: str = "",
     regimen: str = "",
     cycle: int | None = None,
+    merge_repeats: bool = True,
 ) -> Question:
-    """Ask a question; the asker follows it."""
+    """Ask a question; the asker follows it.
+
+    The same title and body from the same person within ``DUPLICATE_WINDOW``
+    (a double click) return the question already asked, uncounted by the rate
+    limit and announced once. ``merge_repeats=False`` is for callers that
+    create each question once under their own lock and may mean two.
+    """
     require_can_post(author)
     check_length("title", title, TITLE_MIN, TITLE_MAX)
     check_length("body", body, BODY_MIN, BODY_MAX)
-    rate_limit(user=author, action="question")
     with transaction.atomic():
+        if merge_repeats:
+            earlier = post_duplicate_find(
+                posts=Question.objects.live(), author=author, body=body, title=title
+            )
+            if earlier is not None:
+                return earlier
+        rate_limit(user=author, action="question")
         resolved_tags = tags_resolve(names=tags or [], user=author)
         question = Question(
             author=author,
@@ -300,14 +357,23 @@ def _require_open(question: Question) -> None:
 
 
 def answer_create(*, question: Question, author: User, body: str) -> Answer:
-    """Answer a question; only verified physicians may."""
+    """Answer a question; only verified physicians may.
+
+    The same words on the same question within ``DUPLICATE_WINDOW`` return
+    the answer already given (see ``post_duplicate_find``).
+    """
     if not user_is_verified_doctor(author):
         raise PermissionDenied(_("Only verified physicians can answer questions."))
     require_can_post(author)
     _require_open(question)
     check_length("body", body, ANSWER_MIN, BODY_MAX)
-    rate_limit(user=author, action="answer")
     with transaction.atomic():
+        earlier = post_duplicate_find(
+            posts=Answer.objects.live().filter(question=question), author=author, body=body
+        )
+        if earlier is not None:
+            return earlier
+        rate_limit(user=author, action="answer")
         answer = Answer(
             question=question, author=author, body=body.strip(), body_html=render_markdown(body)
         )
@@ -331,14 +397,25 @@ def answer_edit(*, answer: Answer, editor: User, body: str) -> Answer:
 def reply_create(
     *, question: Question, author: User, body: str, answer: Answer | None = None
 ) -> Reply:
-    """Reply under a question or one of its published answers."""
+    """Reply under a question or one of its published answers.
+
+    The same words under the same question or answer within
+    ``DUPLICATE_WINDOW`` return the reply already posted.
+    """
     require_can_post(author)
     _require_open(question)
     if answer is not None and (answer.question_id != question.pk or not answer.is_published):
         raise ValidationError(_("That answer is not part of this question."))
     check_length("body", body, REPLY_MIN, REPLY_MAX)
-    rate_limit(user=author, action="reply")
     with transaction.atomic():
+        earlier = post_duplicate_find(
+            posts=Reply.objects.live().filter(question=question, answer=answer),
+            author=author,
+            body=body,
+        )
+        if earlier is not None:
+            return earlier
+        rate_limit(user=author, action="reply")
         reply = Reply(
             question=question,
             answer=answer,

@@ -60,6 +60,9 @@ def live_question_create(
     The forum's personal-data rules apply, but a live room has no review
     queue: a question carrying personal data goes back to its author to
     remove it. Rate-limited per person like forum posts ("salon_question").
+    The same words from the same person within the forum's
+    ``DUPLICATE_WINDOW`` (a double click) return the question already asked,
+    broadcast once and counted once (``forum.services.post_duplicate_find``).
     """
     require_can_post(author)
     _require_room_member(event, author)
@@ -76,8 +79,13 @@ def live_question_create(
                 % {"items": ", ".join(f"“{f.text}” {f.explanation}" for f in findings)}
             }
         )
-    rate_limit(user=author, action="salon_question")
     with transaction.atomic():
+        earlier = forum_services.post_duplicate_find(
+            posts=LiveQuestion.objects.filter(event=event), author=author, body=body
+        )
+        if earlier is not None:
+            return earlier
+        rate_limit(user=author, action="salon_question")
         question = LiveQuestion.objects.create(
             event=event,
             author=author,
@@ -204,12 +212,15 @@ def live_questions_publish(*, event: Event, user: User) -> PublishResult:
                 continue
             try:
                 if question.forum_question is None:
+                    # The same words asked twice, minutes apart, are two live
+                    # questions, and each needs a forum question of its own.
                     question.forum_question = forum_services.question_create(
                         author=question.author,
                         title=_forum_title(question.body),
                         body=f"{question.body}\n\n{credit}",
                         category=category,
                         is_anonymous=question.is_anonymous,
+                        merge_repeats=False,
                     )
                     question.save(update_fields=["forum_question"])
                 if not question.forum_question.is_published:

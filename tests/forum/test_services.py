@@ -1,9 +1,16 @@
+import threading
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
 
 from accounts.models import User
+from core.ratelimit import RateLimited
 from forum import services
-from forum.models import Follow, PostState, Question, Reply, Revision, Tag
+from forum.models import Answer, Follow, PostState, Question, Reply, Revision, Tag
+from notifications.models import Notification, Preference, Verb
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +214,144 @@ def test_inactive_accounts_cannot_ask(user_factory, category):
         services.question_create(
             author=user, title="Can I still ask this?", body=BODY, category=category
         )
+
+
+# Double submits: one post per intent
+
+ANSWER_BODY = "Numbness from oxaliplatin usually eases over six to twelve months."
+
+
+def long_ago(post) -> None:
+    """Move a post back to just before the duplicate window, as if sent then."""
+    type(post).objects.filter(pk=post.pk).update(
+        created_at=timezone.now() - services.DUPLICATE_WINDOW - timedelta(seconds=1)
+    )
+
+
+def test_a_question_sent_twice_is_asked_and_announced_once(
+    patient, category, doctor_factory, django_capture_on_commit_callbacks
+):
+    keen = doctor_factory(specialties=[category])
+    Preference.objects.create(user=keen, verb=Verb.SPECIALTY_QUESTION, in_app=True, email=False)
+    details = {"title": "What can I eat after a gastrectomy?", "body": BODY, "category": category}
+    first = services.question_create(author=patient, **details)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        again = services.question_create(
+            author=patient, **details | {"body": f"  {BODY}\n", "title": f" {details['title']}"}
+        )
+    assert again == first and callbacks == []
+    assert Question.objects.count() == 1 and Follow.objects.count() == 1
+    assert Notification.objects.filter(recipient=keen).count() == 1
+
+
+def test_an_answer_sent_twice_is_one_answer_and_one_notification(
+    question_factory, patient, doctor, django_capture_on_commit_callbacks
+):
+    question = question_factory(author=patient)
+    with django_capture_on_commit_callbacks(execute=True) as first_callbacks:
+        first = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        again = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    assert first_callbacks and callbacks == []
+    assert again == first and Answer.objects.count() == 1
+    assert Notification.objects.filter(recipient=patient, verb=Verb.ANSWER).count() == 1
+    question.refresh_from_db()
+    assert question.answer_count == 1
+
+
+def test_a_reply_sent_twice_is_one_reply_and_one_notification(question_factory, user_factory):
+    question = question_factory(answers=1)
+    answer, replier = question.answers.get(), user_factory()
+    first = services.reply_create(
+        question=question, answer=answer, author=replier, body="Thank you, doctor"
+    )
+    again = services.reply_create(
+        question=question, answer=answer, author=replier, body="Thank you,   doctor"
+    )
+    assert again == first and Reply.objects.count() == 1
+    assert Notification.objects.filter(recipient=answer.author, verb=Verb.REPLY).count() == 1
+
+
+def test_the_same_reply_in_another_place_is_a_new_reply(question_factory, user_factory):
+    question = question_factory(answers=1)
+    answer, replier = question.answers.get(), user_factory()
+    under_answer = services.reply_create(
+        question=question, answer=answer, author=replier, body="Thank you"
+    )
+    under_question = services.reply_create(question=question, author=replier, body="Thank you")
+    assert under_answer != under_question and Reply.objects.count() == 2
+
+
+def test_a_different_body_is_a_new_answer(question_factory, doctor):
+    question = question_factory()
+    first = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    second = services.answer_create(
+        question=question, author=doctor, body=f"{ANSWER_BODY} Tell your oncologist too."
+    )
+    assert first != second and Answer.objects.count() == 2
+
+
+def test_the_same_answer_after_the_window_is_a_new_answer(question_factory, patient, doctor):
+    question = question_factory(author=patient)
+    first = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    long_ago(first)
+    second = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    assert first != second and Answer.objects.count() == 2
+    assert Notification.objects.filter(recipient=patient, verb=Verb.ANSWER).count() == 2
+
+
+def test_the_same_answer_after_deleting_the_first_is_a_new_answer(question_factory, doctor):
+    question = question_factory()
+    first = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    services.post_delete(post=first, user=doctor)
+    second = services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+    assert first != second and Answer.objects.live().get() == second
+
+
+def test_the_same_words_from_someone_else_are_their_own_answer(question_factory, doctor_factory):
+    question = question_factory()
+    first = services.answer_create(question=question, author=doctor_factory(), body=ANSWER_BODY)
+    second = services.answer_create(question=question, author=doctor_factory(), body=ANSWER_BODY)
+    assert first != second and Answer.objects.count() == 2
+
+
+def test_a_double_click_is_not_counted_by_the_rate_limit(question_factory, user_factory, settings):
+    settings.SHUKANG_RATE_LIMITS = settings.SHUKANG_RATE_LIMITS | {"reply": (2, 600)}
+    question, replier = question_factory(), user_factory()
+    for _click in range(3):
+        services.reply_create(question=question, author=replier, body="Same here")
+    services.reply_create(question=question, author=replier, body="And one more thing")
+    with pytest.raises(RateLimited):
+        services.reply_create(question=question, author=replier, body="A third reply")
+    assert Reply.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_answer_sent_twice_at_once_is_stored_once(question_factory, patient, doctor):
+    question = question_factory(author=patient)
+    barrier = threading.Barrier(2)
+    answers, errors = [], []
+
+    def submit():
+        try:
+            barrier.wait(timeout=30)
+            answers.append(
+                services.answer_create(question=question, author=doctor, body=ANSWER_BODY)
+            )
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == [] and len(answers) == 2
+    assert answers[0].pk == answers[1].pk == Answer.objects.get().pk
+    assert Notification.objects.filter(recipient=patient, verb=Verb.ANSWER).count() == 1
+    question.refresh_from_db()
+    assert question.answer_count == 1

@@ -97,6 +97,17 @@ def test_doctor_answers_and_the_page_shows_badge_title_and_note(client, question
     assert "information, not a diagnosis" in page
 
 
+def test_an_answer_form_sent_twice_redirects_twice_to_one_answer(client, question_factory, doctor):
+    question = question_factory()
+    client.force_login(doctor)
+    url = reverse("forum:answer-create", args=[question.pk])
+    body = {"body": "Numbness often eases over months."}
+    first, again = client.post(url, body), client.post(url, body)
+    answer = Answer.objects.get()
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"] == answer.get_absolute_url()
+
+
 def test_reply_under_an_answer(client, question_factory, patient):
     question = question_factory(answers=1)
     answer = question.answers.get()

@@ -240,10 +240,10 @@ def test_the_database_refuses_to_change_the_audit_log(question_factory, moderato
 
 def test_rate_limits_per_account(settings, patient, category):
     settings.SHUKANG_RATE_LIMITS = settings.SHUKANG_RATE_LIMITS | {"question": (2, 3600)}
-    ask(patient, category)
-    ask(patient, category)
+    ask(patient, category, body="What helps with fatigue after each chemotherapy cycle?")
+    ask(patient, category, body="What helps with nausea after each chemotherapy cycle?")
     with pytest.raises(RateLimited):
-        ask(patient, category)
+        ask(patient, category, body="What helps with numbness after each chemotherapy cycle?")
     assert Question.objects.count() == 2
 
 

@@ -188,6 +188,8 @@ def test_rate_limited_requests_get_the_friendly_429(client, settings, patient, c
         "category": category.pk,
     }
     client.post(reverse("forum:question-ask"), data)
+    # A different question: the same one again would be taken for a double click.
+    data["body"] = "I have a question about nausea after each chemotherapy cycle."
     response = client.post(reverse("forum:question-ask"), data)
     assert response.status_code == 429
     assert "Please wait a little and try again" in response.content.decode()

@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.ratelimit import RateLimited
+from forum import services as forum_services
 from forum.models import Answer, PostState
 from forum.models import Question as ForumQuestion
 from moderation.models import Case
@@ -531,6 +532,61 @@ def test_hosts_and_organisers_may_ask_without_a_place(event_factory, host, organ
     assert LiveQuestion.objects.count() == 2
 
 
+def test_a_question_sent_twice_is_asked_and_broadcast_once(
+    event_factory, patient, django_capture_on_commit_callbacks, listen
+):
+    event = event_factory(when="live", attendees=[patient])
+    received = listen(live.room_group(event.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.live_question_create(event=event, author=patient, body="Which foods help?")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        again = services.live_question_create(
+            event=event, author=patient, body=" Which  foods help?\n"
+        )
+    assert again == first and callbacks == []
+    assert LiveQuestion.objects.count() == 1 and len(received()) == 1
+
+
+def test_a_double_click_in_the_room_is_not_counted_by_the_rate_limit(
+    event_factory, patient, settings
+):
+    settings.SHUKANG_RATE_LIMITS = settings.SHUKANG_RATE_LIMITS | {"salon_question": (2, 600)}
+    event = event_factory(when="live", attendees=[patient])
+    for _click in range(3):
+        services.live_question_create(event=event, author=patient, body="Which foods help?")
+    services.live_question_create(event=event, author=patient, body="Which foods to avoid?")
+    assert LiveQuestion.objects.count() == 2
+
+
+def test_a_different_question_in_the_room_is_a_new_question(event_factory, patient):
+    event = event_factory(when="live", attendees=[patient])
+    first = services.live_question_create(event=event, author=patient, body="Which foods help?")
+    second = services.live_question_create(event=event, author=patient, body="Which foods hurt?")
+    assert first != second and LiveQuestion.objects.count() == 2
+
+
+def test_the_same_question_after_the_window_is_a_new_question(event_factory, patient):
+    event = event_factory(when="live", attendees=[patient])
+    first = services.live_question_create(event=event, author=patient, body="Which foods help?")
+    LiveQuestion.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - forum_services.DUPLICATE_WINDOW - timedelta(seconds=1)
+    )
+    second = services.live_question_create(event=event, author=patient, body="Which foods help?")
+    assert first != second and LiveQuestion.objects.count() == 2
+
+
+def test_the_same_question_at_another_event_is_a_new_question(event_factory, patient):
+    first_event = event_factory(when="live", attendees=[patient])
+    second_event = event_factory(when="live", attendees=[patient])
+    first = services.live_question_create(
+        event=first_event, author=patient, body="Which foods help?"
+    )
+    second = services.live_question_create(
+        event=second_event, author=patient, body="Which foods help?"
+    )
+    assert first != second and second.event == second_event
+
+
 def test_one_vote_per_person(
     event_factory, user_factory, django_capture_on_commit_callbacks, listen
 ):
@@ -660,6 +716,25 @@ def test_a_question_held_by_the_forum_gets_its_answer_once_approved(
     assert result.published == [held] and result.held == 1
     assert Answer.objects.get().question == held
     assert ForumQuestion.objects.count() == 2
+
+
+def test_the_same_words_asked_twice_apart_become_two_forum_questions(event_factory, host, patient):
+    event = event_factory(when="live", attendees=[patient])
+    answer = "It usually improves over 6 to 12 months after the last cycle."
+    first = services.live_question_create(event=event, author=patient, body="Will numbness pass?")
+    LiveQuestion.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - forum_services.DUPLICATE_WINDOW - timedelta(seconds=1)
+    )
+    second = services.live_question_create(event=event, author=patient, body="Will numbness pass?")
+    for question in (first, second):
+        services.live_question_mark_answered(
+            event=event, question=question, user=host, answer=answer
+        )
+    now = timezone.now()
+    move_event(event, starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
+    result = services.live_questions_publish(event=event, user=host)
+    assert len(result.published) == 2 and len(set(result.published)) == 2
+    assert ForumQuestion.objects.count() == 2 and Answer.objects.count() == 2
 
 
 def test_answers_too_short_for_the_forum_wait(event_factory, host, patient):

@@ -460,6 +460,17 @@ def test_asking_too_quickly_answers_429(client, event_factory, patient, settings
     assert LiveQuestion.objects.count() == 1
 
 
+def test_a_question_sent_twice_from_the_room_is_one_question(client, event_factory, patient):
+    event = event_factory(when="live", attendees=[patient])
+    client.force_login(patient)
+    url = reverse("salon:live-question-create", args=[event.pk])
+    headers = {"X-Requested-With": "fetch"}
+    first = client.post(url, {"body": "Which foods help most?"}, headers=headers)
+    again = client.post(url, {"body": "Which foods help most?"}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() == {"ok": True, "id": LiveQuestion.objects.get().pk}
+
+
 def test_the_admin_lists_and_edits_salon_data(admin_client, event_factory, patient):
     event = event_factory(attendees=[patient])
     services.live_question_create(event=event, author=patient, body="Which foods help most?")
