@@ -30,9 +30,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 translations: $(VENV)/.installed-run
 	$(MANAGE) compiletranslations
 
+# The site, the task worker (e-mails, pushes to many sockets) and the
+# scheduler (salon reminders, pruning) in one terminal; Ctrl-C stops all three.
 run: $(VENV)/.installed-run translations
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
+	@$(MANAGE) db_worker --queue-name '*' --interval 0.5 --verbosity 0 & worker=$$!; \
+	$(MANAGE) crontask >/dev/null & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-dev translations

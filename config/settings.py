@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
+    "django_tasks_db",
+    "crontask",
     "allauth",
     "allauth.account",
     "core",
@@ -208,6 +210,7 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Shu-Kang] "
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -262,6 +265,27 @@ elif EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         "timeout": 10,
     }
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options}}
+# Background work (SPEC section 2; STYLE section 10): Django's task framework
+# on a database-backed queue. A task enqueued inside an action's transaction
+# commits or rolls back with it; `manage.py db_worker` runs them (several
+# workers share the queue: PostgreSQL hands rows out with SKIP LOCKED) and
+# `manage.py crontask` enqueues the periodic ones. Run exactly one scheduler:
+# it takes no lock, and every periodic task is idempotent besides.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "push", "mail"],
+    }
+}
+# Retries of work that talks to another server (core.tasks.retrying): the
+# first after `base` seconds, doubling up to `cap`, at most `attempts` in all;
+# 150 attempts at the 10-minute cap keep trying for about a day.
+SHUKANG_TASK_RETRY = {
+    "base": env_int("SHUKANG_TASK_RETRY_BASE", 15),
+    "cap": env_int("SHUKANG_TASK_RETRY_CAP", 600),
+    "attempts": env_int("SHUKANG_TASK_RETRY_ATTEMPTS", 150),
+}
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Shu-Kang <noreply@shukang.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -77,3 +77,52 @@ class Preference(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.verb}: in_app={self.in_app} email={self.email}"
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to one person, kept until the mail server has taken it.
+
+    Written in the transaction of the action that causes it; the worker sends
+    it and stamps ``sent_at`` under a row lock, so a retry, a second worker
+    or a rerun never sends it twice. A notification e-mail stores its parts
+    (``verb``, ``url``, ``data``) and is written in words when sent; other
+    mail (sign-in links) stores its finished ``subject`` and ``body``.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outgoing_emails",
+    )
+    to = models.EmailField(_("to"))
+    verb = models.CharField(max_length=32, choices=Verb, blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    html_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outgoing_email_unsent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.verb or self.subject} to {self.to}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None

@@ -1,31 +1,50 @@
 """The one door for notifications (SPEC section 6; STYLE section 3).
 
-``notify`` writes the rows in the caller's transaction and registers one
-``on_commit`` callback that pushes them to each recipient's sockets and
-sends the e-mails; a rolled-back action notifies nobody. The database is the
-source of truth: a push that fails is recovered by the client's catch-up.
+``notify`` writes the rows in the caller's transaction: the notifications,
+the e-mails to send, and the task that sends them, so a rolled-back action
+notifies nobody and a committed one loses nothing. After the commit the
+notifications are pushed to each recipient's sockets, from the acting
+process for a few recipients and by the worker for many. The database is the
+source of truth: a push that fails is recovered by the client's catch-up,
+and an e-mail the mail server refused is retried until it has gone, once.
 """
 
+import asyncio
 import logging
+import smtplib
 from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.tasks import task_enqueue
 from notifications import payloads
-from notifications.models import Notification, Preference, Verb
+from notifications.models import Notification, OutgoingEmail, Preference, Verb
 from notifications.texts import notification_text
 
 logger = logging.getLogger(__name__)
+
+# Recipients pushed to from the acting request itself; more go through the worker.
+DIRECT_PUSH_MAX = 20
+# Channel-layer sends in flight at once when pushing to many people.
+PUSH_CONCURRENCY = 100
+# What a failing mail server raises; the e-mail task retries on these.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+# An unsent e-mail nobody has tried for this long has lost its retries.
+STALLED_AFTER = timedelta(hours=1)
+# Sent e-mails hold names and addresses: kept this long, for staff to check.
+KEEP_SENT_EMAILS = timedelta(days=30)
 
 # What each person gets until they choose otherwise.
 DEFAULTS = {
@@ -88,23 +107,41 @@ def notify(
     ]
     # PostgreSQL and SQLite 3.35+ (Django 6.1 needs 3.37) return the new ids.
     created = Notification.objects.bulk_create(rows)
-    mail_to = [
-        people[user_id]
+    if created:
+        _push_after_commit(created)
+    emails = [
+        OutgoingEmail(recipient_id=user_id, to=people[user_id].email, verb=verb, url=url, data=data)
         for user_id, (_in_app, email) in choices.items()
         if email and people[user_id].email
     ]
-    transaction.on_commit(lambda: _deliver(created, mail_to, verb=verb, url=url, data=data))
+    if emails:
+        emails_queue(emails)
     return created
 
 
-def _deliver(
-    notifications: list[Notification], mail_to: list[User], *, verb: str, url: str, data: dict
-) -> None:
-    """After the commit: push to open sockets, then send the e-mails."""
-    if notifications:
-        push(notifications)
-    if mail_to:
-        send_emails(mail_to, verb=verb, url=url, data=data)
+def _push_after_commit(notifications: list[Notification]) -> None:
+    """Push from this process after the commit, or hand a long list to the worker.
+
+    A few recipients cost a few milliseconds, so pushing them here keeps the
+    common case fast; a popular question's followers would keep the person
+    who acted waiting, so their push is a task. Either way a push that never
+    arrives is caught up by the browser (``since``).
+    """
+    if len(notifications) <= DIRECT_PUSH_MAX:
+        transaction.on_commit(partial(push, notifications))
+    else:
+        from notifications.tasks import notifications_push
+
+        task_enqueue(notifications_push, ids=[n.pk for n in notifications])
+
+
+def emails_queue(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """Store unsaved e-mails with the caller's transaction and queue their sending."""
+    from notifications.tasks import emails_send as send_task
+
+    created = OutgoingEmail.objects.bulk_create(emails)
+    task_enqueue(send_task, ids=[email.pk for email in created])
+    return created
 
 
 def unread_counts(user_ids: list[int]) -> dict[int, int]:
@@ -118,26 +155,23 @@ def unread_counts(user_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def push(notifications: list[Notification]) -> bool:
+def push(notifications: Iterable[Notification]) -> bool:
     """Send stored notifications to their recipients' sockets; never raises.
 
     If the channel layer is down the action has still happened and the rows
     are stored: the browser gets them by catch-up when it reconnects.
     """
+    notifications = list(notifications)
     try:
-        counts = unread_counts([n.recipient_id for n in notifications])
-        layer = get_channel_layer()
-        send = async_to_sync(_send_all)
-        send(
-            layer,
-            [
-                (
-                    payloads.user_group(n.recipient_id),
-                    payloads.layer_event(n, unread=counts[n.recipient_id]),
-                )
-                for n in notifications
-            ],
-        )
+        counts = unread_counts(list({n.recipient_id for n in notifications}))
+        messages = [
+            (
+                payloads.user_group(n.recipient_id),
+                payloads.layer_event(n, unread=counts[n.recipient_id]),
+            )
+            for n in notifications
+        ]
+        async_to_sync(_send_all)(get_channel_layer(), messages)
     except Exception as error:  # noqa: BLE001 - a push must never break the action that caused it
         logger.warning(
             "notifications: push of %d notification(s) failed: %s", len(notifications), error
@@ -147,8 +181,19 @@ def push(notifications: list[Notification]) -> bool:
 
 
 async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:
-    for group, message in messages:
-        await layer.group_send(group, message)
+    """Send every message, many at once: one after another, a thousand took seconds."""
+    gate = asyncio.Semaphore(PUSH_CONCURRENCY)
+
+    async def send(group: str, message: dict) -> None:
+        async with gate:
+            await layer.group_send(group, message)
+
+    results = await asyncio.gather(
+        *(send(group, message) for group, message in messages), return_exceptions=True
+    )
+    failures = [result for result in results if isinstance(result, BaseException)]
+    if failures:
+        raise failures[0]
 
 
 def unsubscribe_token(*, user: User, verb: str) -> str:
@@ -169,41 +214,105 @@ def unsubscribe(*, token: str) -> tuple[User, str]:
     return user, verb
 
 
-def _email_for(user: User, *, verb: str, url: str, data: dict) -> EmailMessage:
+def emails_send(*, ids: list[int]) -> int:
+    """Send the stored e-mails among ``ids`` that have not gone yet; returns how many went.
+
+    One mail connection for the batch: a popular question's followers must
+    not cost one SMTP handshake each. Each e-mail is locked, sent and
+    stamped in its own transaction, so two workers never send one twice and
+    a failure part-way keeps what already went. A failing mail server is
+    recorded on the e-mails still unsent, and raised for the task to retry.
+    """
+    pending = list(
+        OutgoingEmail.objects.filter(pk__in=ids, sent_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not pending:
+        return 0
+    sent = 0
+    try:
+        with mailers.default as connection:
+            for pk in pending:
+                with transaction.atomic():
+                    email = (
+                        OutgoingEmail.objects.select_for_update(skip_locked=True)
+                        .filter(pk=pk, sent_at__isnull=True)
+                        .first()
+                    )
+                    if email is None:  # sent meanwhile, or being sent by another worker
+                        continue
+                    connection.send_messages([_message_for(email)])
+                    email.sent_at = timezone.now()
+                    email.attempts += 1
+                    email.last_error = ""
+                    email.save(update_fields=["sent_at", "attempts", "last_error", "updated_at"])
+                    sent += 1
+    except MAIL_ERRORS as error:
+        OutgoingEmail.objects.filter(pk__in=pending, sent_at__isnull=True).update(
+            attempts=F("attempts") + 1,
+            last_error=f"{type(error).__name__}: {error}"[:1000],
+            updated_at=timezone.now(),
+        )
+        raise
+    return sent
+
+
+def _message_for(email: OutgoingEmail) -> EmailMessage:
+    """The message to send, written in words now for a notification e-mail."""
+    if not email.verb:
+        message = EmailMultiAlternatives(email.subject, email.body, to=[email.to])
+        if email.html_body:
+            message.attach_alternative(email.html_body, "text/html")
+        return message
+    recipient = email.recipient
     site = settings.SHUKANG_SITE_URL.rstrip("/")
     with translation.override(settings.LANGUAGE_CODE):
-        text = notification_text(verb, data)
+        text = notification_text(email.verb, email.data)
+        parts = [_("Hello %(name)s,") % {"name": recipient.name}, text, site + email.url]
         unsubscribe_url = site + reverse(
-            "notifications:unsubscribe", args=[unsubscribe_token(user=user, verb=verb)]
+            "notifications:unsubscribe",
+            args=[unsubscribe_token(user=recipient, verb=email.verb)],
         )
-        body = "\n\n".join(
-            [
-                _("Hello %(name)s,") % {"name": user.name},
-                text,
-                site + url,
-                _(
-                    "You receive this e-mail because of your notification settings. "
-                    "To stop e-mails of this kind, open: %(link)s"
-                )
-                % {"link": unsubscribe_url},
-                _("In an emergency call 120 or go to the nearest emergency department."),
-            ]
+        parts.append(
+            _(
+                "You receive this e-mail because of your notification settings. "
+                "To stop e-mails of this kind, open: %(link)s"
+            )
+            % {"link": unsubscribe_url}
         )
+        parts.append(_("In an emergency call 120 or go to the nearest emergency department."))
         subject = f"[{_('Shu-Kang')}] {text}"[:150]
-    return EmailMessage(subject, body, to=[user.email])
+    return EmailMessage(subject, "\n\n".join(parts), to=[email.to])
 
 
-def send_emails(users: list[User], *, verb: str, url: str, data: dict) -> None:
-    """Send one notification e-mail to each user over a single mail connection; never raises.
+def emails_resend_stalled(*, older_than: timedelta = STALLED_AFTER) -> int:
+    """Queue again the unsent e-mails nobody has tried for a while; returns how many.
 
-    One connection for the whole batch: a popular question's followers must
-    not cost one SMTP handshake each.
+    A retry chain tries at least every ``SHUKANG_TASK_RETRY["cap"]`` seconds,
+    so an e-mail untouched for longer has lost its chain (a worker killed
+    mid-task, or retries exhausted) and is tried again, still at most once.
     """
-    messages = [_email_for(user, verb=verb, url=url, data=data) for user in users]
-    try:
-        mailers.default.send_messages(messages)
-    except Exception as error:  # noqa: BLE001 - mail trouble must not undo the action
-        logger.warning("notifications: %d e-mail(s) failed: %s", len(messages), error)
+    from notifications.tasks import emails_send as send_task
+
+    stalled = list(
+        OutgoingEmail.objects.filter(
+            sent_at__isnull=True, updated_at__lt=timezone.now() - older_than
+        ).values_list("pk", flat=True)[:5000]
+    )
+    if stalled:
+        with transaction.atomic():
+            OutgoingEmail.objects.filter(pk__in=stalled).update(updated_at=timezone.now())
+            task_enqueue(send_task, ids=stalled)
+    return len(stalled)
+
+
+def emails_prune(*, older_than: timedelta = KEEP_SENT_EMAILS) -> int:
+    """Forget e-mails sent long ago, since they hold names and addresses; returns how many."""
+    deleted, _by_model = OutgoingEmail.objects.filter(
+        sent_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> list[int]:

@@ -78,6 +78,15 @@ def _test_settings(settings):
     settings.SHUKANG_RATE_LIMITS = {action: (10_000, 60) for action in settings.SHUKANG_RATE_LIMITS}
     # Hashing at full strength would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run right after the commit, in the test's own process; the suites
+    # that prove the queue and the worker (tests/core/test_tasks.py and the
+    # fault suites) put the database backend back.
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": settings.TASKS["default"]["QUEUES"],
+        }
+    }
     translation.activate("en")
     yield
     translation.deactivate()

@@ -17,7 +17,7 @@ import yaml
 from django.conf import settings
 from django.core.management import get_commands
 
-APP_SERVICES = ["migrate", "web", "ws"]
+APP_SERVICES = ["migrate", "web", "ws", "worker", "scheduler"]
 # `module.path:attribute`, as gunicorn and daphne take it; an address such as
 # 0.0.0.0:8000 does not match.
 ENTRY_POINT = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
@@ -107,7 +107,8 @@ def upstream_server(conf: str, location: str) -> tuple[str, int]:
 
 
 def test_every_service_of_the_production_shape_exists(services):
-    assert {"web", "ws", "migrate", "scheduler", "proxy", "db", "redis"} <= services.keys()
+    expected = {"web", "ws", "migrate", "worker", "scheduler", "proxy", "db", "redis"}
+    assert expected <= services.keys()
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["proxy"]["image"].startswith("nginx:")
@@ -170,7 +171,7 @@ def test_only_the_proxy_publishes_a_port_so_servers_scale(services):
 def test_every_management_command_named_is_real():
     text = (repo() / "docker-compose.yml").read_text() + (repo() / "Dockerfile").read_text()
     named = set(re.findall(r"manage\.py[\"',\s]+([a-z_]+)", text))
-    assert {"migrate", "compiletranslations", "collectstatic", "send_event_reminders"} <= named
+    assert {"migrate", "compiletranslations", "collectstatic", "db_worker", "crontask"} <= named
     assert named <= get_commands().keys()
 
 
@@ -248,3 +249,15 @@ def test_files_the_containers_use_exist_and_reach_the_image(services, image_cmd)
     for path in sorted(used):
         assert (repo() / path).is_file(), path
         assert not dockerignored(path), path
+
+
+def test_background_work_runs_on_a_scalable_worker_and_a_real_scheduler(services):
+    worker, scheduler = services["worker"], services["scheduler"]
+    assert worker["command"][:3] == ["python", "manage.py", "db_worker"]
+    assert "--reload" not in worker["command"]
+    assert scheduler["command"] == ["python", "manage.py", "crontask"]
+    for service in (worker, scheduler):
+        # Scalable, and alive while Redis is down: only the database is needed.
+        assert "container_name" not in service and "ports" not in service
+        assert "redis" not in service["depends_on"]
+        assert not any("while" in part for part in service["command"])

@@ -16,8 +16,12 @@ SIGNUP = {
 }
 
 
-def test_signup_sends_a_confirmation_and_does_not_sign_in(client, mailoutbox):
-    response = client.post(reverse("account_signup"), SIGNUP, follow=True)
+def test_signup_sends_a_confirmation_and_does_not_sign_in(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    # The e-mail is queued with the signup and sent once it commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), SIGNUP, follow=True)
     assert response.status_code == 200
     user = User.objects.get(email="mei@example.com")
     assert user.name == "Mei"
@@ -27,11 +31,12 @@ def test_signup_sends_a_confirmation_and_does_not_sign_in(client, mailoutbox):
 
 
 def test_signup_with_a_used_address_changes_nothing_and_tells_the_owner(
-    client, patient, mailoutbox
+    client, patient, mailoutbox, django_capture_on_commit_callbacks
 ):
     # Saying "this address has an account" would reveal that its owner has
     # cancer; the page answers as for any signup and the owner is told by mail.
-    response = client.post(reverse("account_signup"), SIGNUP | {"email": patient.email.upper()})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), SIGNUP | {"email": patient.email.upper()})
     assert response.status_code == 302
     assert User.objects.count() == 1
     assert [message.to for message in mailoutbox] == [[patient.email]]

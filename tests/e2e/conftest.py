@@ -71,6 +71,18 @@ def _drop_database(url: str) -> None:
 
 
 PASSWORD = "calm-harbour-evening-77"
+# The worker as the Makefile and compose start it, polling often for quick tests.
+WORKER_ARGS = [
+    "db_worker",
+    "--queue-name",
+    "*",
+    "--interval",
+    "0.1",
+    "--no-startup-delay",
+    "--no-reload",
+    "--verbosity",
+    "0",
+]
 _people = itertools.count(1)
 
 
@@ -155,6 +167,16 @@ def start_server(tmp: Path, extra_env: dict | None = None, database_url: str | N
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # The background worker, as `make run` and compose run it: e-mails and
+    # pushes to many sockets go through the task queue.
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", *WORKER_ARGS],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    processes = [process, worker]
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -164,28 +186,30 @@ def start_server(tmp: Path, extra_env: dict | None = None, database_url: str | N
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+            stop_server(processes)
             raise RuntimeError(f"the site did not start; see {log.name}")
         time.sleep(0.2)
-    return server, process
+    return server, processes
 
 
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def stop_server(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("site")
     database_url = _database_url(tmp)
-    server, process = start_server(tmp, database_url=database_url)
+    server, processes = start_server(tmp, database_url=database_url)
     yield server
-    stop_server(process)
+    stop_server(processes)
     _drop_database(database_url)
 
 

@@ -69,8 +69,8 @@ def test_answer_posted_on_one_server_reaches_a_socket_on_the_other(tmp_path):
     redis.Redis.from_url(redis_url).flushdb()
     database_url = _database_url(tmp_path)
     env = {"REDIS_URL": redis_url}
-    first, first_process = start_server(tmp_path, env, database_url=database_url)
-    second, second_process = start_server(tmp_path, env, database_url=database_url)
+    first, first_processes = start_server(tmp_path, env, database_url=database_url)
+    second, second_processes = start_server(tmp_path, env, database_url=database_url)
     try:
         output = first.manage("shell", "--no-imports", "-c", SETUP).stdout.split()
         question_id, question_url, patient_session, doctor_session = output[-4:]
@@ -110,6 +110,5 @@ def test_answer_posted_on_one_server_reaches_a_socket_on_the_other(tmp_path):
         assert message["type"] == "notification" and message["verb"] == "answer"
         assert "Dr. Two" in message["text"] and message["unread"] == 1
     finally:
-        stop_server(first_process)
-        stop_server(second_process)
+        stop_server(first_processes + second_processes)
         _drop_database(database_url)
