@@ -312,3 +312,26 @@ def test_staff_see_failed_tasks_with_the_error_and_the_next_run_in_the_admin(
     emails = admin_client.get("/admin/notifications/outgoingemail/?sent_at__isnull=True")
     assert emails.status_code == 200 and patient.email in emails.content.decode()
     assert "ConnectionRefusedError" in emails.content.decode()
+
+
+def test_finished_task_rows_are_pruned_after_a_fortnight_failed_ones_after_a_month(queue):
+    from core.tasks import task_results_prune
+
+    def finished(status, days):
+        result = emails_send.enqueue(ids=[])
+        DBTaskResult.objects.filter(pk=result.id).update(
+            status=status, finished_at=timezone.now() - timedelta(days=days)
+        )
+        return result.id
+
+    old_success = finished("SUCCESSFUL", 15)
+    recent_success = finished("SUCCESSFUL", 3)
+    old_failure = finished("FAILED", 31)
+    recent_failure = finished("FAILED", 15)
+    waiting = emails_send.enqueue(ids=[]).id
+
+    task_results_prune.call()
+
+    kept = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
+    assert kept == {str(pk) for pk in (recent_success, recent_failure, waiting)}
+    assert not {str(old_success), str(old_failure)} & kept
