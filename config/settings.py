@@ -135,15 +135,17 @@ AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 
+# A page waits at most this long for a Redis that hangs; then each process
+# does without Redis for a moment (core.cache).
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "shukang",
-            # A page waits at most this long for a Redis that hangs, then
-            # does without the cache where it can (forum.listcache).
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
     CHANNEL_LAYERS = {
@@ -187,7 +189,9 @@ CACHES["pages"] = {
 
 # Sessions are read from the cache and written through to the database, so a
 # page view reads no session row in the common case and a visitor gets none.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Django's cached_db, except that while Redis is down sessions use the
+# database alone (core.sessions).
+SESSION_ENGINE = "core.sessions"
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -1,5 +1,13 @@
-"""Probes behind /healthz: each really touches its service."""
+"""Probes behind /healthz: each really touches its service.
 
+The cache is probed through ``strict(cache)``: the cache itself keeps
+working without Redis (core.cache), and /healthz must still say Redis is
+missing. The channel layer's probe is bounded in time (its sockets have no
+timeout, for idle websockets), so a Redis that hangs fails the probe rather
+than the container's health check.
+"""
+
+import asyncio
 import logging
 import uuid
 
@@ -8,7 +16,11 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import connection
 
+from core.cache import strict
+
 logger = logging.getLogger(__name__)
+
+LAYER_TIMEOUT = 2
 
 
 def check_database() -> None:
@@ -19,13 +31,14 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
+    shared = strict(cache)
     key = f"healthz:{uuid.uuid4().hex}"
-    cache.set(key, "ok", timeout=10)
+    shared.set(key, "ok", timeout=10)
     try:
-        if cache.get(key) != "ok":
+        if shared.get(key) != "ok":
             raise RuntimeError("a value written was not read back")
     finally:
-        cache.delete(key)
+        shared.delete(key)
 
 
 async def _layer_round_trip() -> None:
@@ -40,8 +53,12 @@ async def _layer_round_trip() -> None:
         raise RuntimeError("a message sent was not received")
 
 
+async def _bounded_layer_round_trip() -> None:
+    await asyncio.wait_for(_layer_round_trip(), LAYER_TIMEOUT)
+
+
 def check_channel_layer() -> None:
-    async_to_sync(_layer_round_trip)()
+    async_to_sync(_bounded_layer_round_trip)()
 
 
 CHECKS = {

@@ -1,4 +1,4 @@
-"""Per-account rate limits through Django's cache (Redis when configured)."""
+"""Per-account rate limits through Django's cache (Redis when configured, failing soft)."""
 
 import time
 
@@ -16,7 +16,9 @@ def rate_limit(*, user, action: str) -> None:
     """Count one ``action`` by ``user``; raise RateLimited past the configured limit.
 
     A fixed window per account and action: cheap (one cache round trip) and
-    shared by every process through the cache.
+    shared by every process through the cache. While Redis is down each
+    process counts on its own (core.cache): the limit still holds, per
+    process, and no write is refused for want of Redis.
     """
     if user.is_moderator:
         return

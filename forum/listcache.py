@@ -21,13 +21,12 @@ import time
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
-from redis.exceptions import RedisError
+
+from core.cache import CACHE_ERRORS, strict
 
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "forum:list-version"
-# What the cache raises when Redis is down or hangs.
-CACHE_ERRORS = (RedisError, OSError)
 TIMEOUT = 300
 
 
@@ -42,29 +41,33 @@ def version() -> int | None:
     """The forum's version, or None when the shared cache cannot be reached.
 
     Without it nothing is cached or served from a cache, and pages are
-    rendered as if for the first time: slower, never stale.
+    rendered as if for the first time: slower, never stale. The strict view
+    matters: the cache itself would answer from this process's memory, a
+    version no other process moves on.
     """
+    shared = strict(cache)
     try:
-        current = cache.get(VERSION_KEY)
+        current = shared.get(VERSION_KEY)
         if current is None:
             fresh = _fresh()
-            cache.add(VERSION_KEY, fresh, timeout=None)
-            current = cache.get(VERSION_KEY, fresh)
-    except CACHE_ERRORS:
-        logger.exception("The forum's cache version could not be read")
+            shared.add(VERSION_KEY, fresh, timeout=None)
+            current = shared.get(VERSION_KEY, fresh)
+    except CACHE_ERRORS:  # core.cache has logged the outage
         return None
     return current
 
 
 def _bump() -> None:
+    shared = strict(cache)
     try:
         try:
-            cache.incr(VERSION_KEY)
+            shared.incr(VERSION_KEY)
         except ValueError:  # emptied since: start again from a new number
-            cache.set(VERSION_KEY, _fresh(), timeout=None)
+            shared.set(VERSION_KEY, _fresh(), timeout=None)
     except CACHE_ERRORS:
-        # Unreachable: pages cached under the old number expire within TIMEOUT.
-        logger.exception("The forum's cache version could not be moved on")
+        # Unreachable: the key is deleted from Redis when it returns
+        # (core.cache), so pages cached under the old number never match again.
+        logger.warning("The forum's cache version could not be moved on: Redis is unreachable")
 
 
 def invalidate() -> None:

@@ -1,0 +1,408 @@
+"""A bad day with real services: Redis stopped, hanging or restarted; the database gone.
+
+Each Redis test runs a redis-server of its own on a spare port and stops it
+by its PID, as a crash or an operator would; nothing is mocked. They need
+only the redis-server binary, not REDIS_URL, so they run on the embedded
+stack too (hence no ``redis`` mark, which asks for REDIS_URL).
+"""
+
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_KEY_PREFIX
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from forum.models import Answer, PostState, Question, Reply
+from moderation.models import Case
+from salon.models import RSVP, Event
+from tests.conftest import PASSWORD
+
+REDIS_SERVER = shutil.which("redis-server")
+needs_redis_server = pytest.mark.skipif(
+    REDIS_SERVER is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
+# The pause after a failure, shortened so that tests need not wait 2 s.
+RETRY_AFTER = 0.2
+MEMBER_NAME = re.compile(r'data-testid="header-user-name">([^<]+)<')
+ORIGIN = (b"origin", b"http://localhost")
+
+
+def spare_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the test's own, stopped, paused and started again by its PID."""
+
+    def __init__(self, directory, *, append_only: bool = False):
+        self.port = spare_port()
+        self.directory = directory
+        self.append_only = append_only
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes" if self.append_only else "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client().ping()  # also waits for the append-only file to load
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def pause(self) -> None:
+        """Leave it listening but answering nothing, as a Redis that hangs."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_timeout=1)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def use_redis(settings, server: RedisServer, **options) -> None:
+    """Point the site's cache and channel layer at ``server``, configured as in production."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": "faults",
+            "OPTIONS": {**settings.REDIS_CACHE_OPTIONS, "retry_after": RETRY_AFTER, **options},
+        },
+    }
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": None}]},
+        }
+    }
+
+
+@pytest.fixture
+def site_on_redis(settings, redis_server):
+    use_redis(settings, redis_server)
+    return redis_server
+
+
+def signed_in_as(page: str) -> str | None:
+    match = MEMBER_NAME.search(page)
+    return match.group(1) if match else None
+
+
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def wait_out_the_pause() -> None:
+    time.sleep(RETRY_AFTER * 1.5)
+
+
+# Redis stopped: pages, sign-in and every write go on.
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_a_member_keeps_reading_pages_when_redis_stops(
+    client, site_on_redis, patient, question_factory
+):
+    question = question_factory(title="Mouth sores during FOLFOX, what helps?")
+    client.force_login(patient)
+    assert signed_in_as(client.get("/").content.decode()) == patient.name
+    site_on_redis.stop()
+    for url in ("/", "/questions/", question.get_absolute_url()):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert signed_in_as(response.content.decode()) == patient.name, url
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_a_session_ended_in_another_process_during_the_outage_ends_here_too(
+    client, site_on_redis, patient
+):
+    site_on_redis.stop()
+    client.force_login(patient)
+    assert signed_in_as(client.get("/").content.decode()) == patient.name
+    # Another process signs the member out: the row goes, and Redis cannot
+    # be told. This process must not go on from a copy in its own memory.
+    Session.objects.filter(session_key=client.session.session_key).delete()
+    assert signed_in_as(client.get("/").content.decode()) is None
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_signing_in_works_with_redis_stopped(site_on_redis, patient):
+    site_on_redis.stop()
+    client = Client(enforce_csrf_checks=True)
+    login = reverse("account_login")
+    token = csrf_token(client.get(login).content.decode())
+    response = client.post(
+        login, {"login": patient.email, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    assert signed_in_as(client.get("/").content.decode()) == patient.name
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_questions_answers_and_replies_are_stored_with_redis_stopped(
+    client, site_on_redis, patient, doctor, category
+):
+    site_on_redis.stop()
+    client.force_login(patient)
+    asked = client.post(
+        reverse("forum:question-ask"),
+        {
+            "title": "Numb fingers after oxaliplatin",
+            "body": "My fingers have felt numb since the third cycle. Will it pass?",
+            "category": category.pk,
+            "asker": "self",
+            "tags": "",
+        },
+    )
+    question = Question.objects.get()
+    assert asked.status_code == 302 and asked["Location"] == question.get_absolute_url()
+
+    client.force_login(doctor)
+    answered = client.post(
+        reverse("forum:answer-create", args=[question.pk]),
+        {"body": "Numbness often eases over months; tell your oncologist before the next cycle."},
+    )
+    answer = Answer.objects.get()
+    assert answered.status_code == 302 and answered["Location"].endswith(f"#answer-{answer.pk}")
+    assert answer.author == doctor and answer.question == question
+
+    client.force_login(patient)
+    replied = client.post(
+        reverse("forum:reply-create", args=[question.pk]),
+        {"body": "Thank you, doctor.", "answer": answer.pk},
+    )
+    assert replied.status_code == 302 and Reply.objects.get().answer == answer
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Numbness often eases over months" in page and "Thank you, doctor." in page
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_rsvps_and_moderation_decisions_are_stored_with_redis_stopped(
+    client, site_on_redis, patient, moderator, doctor, category
+):
+    from forum import services as forum
+    from salon import services as salon
+
+    now = timezone.now()
+    event = salon.event_create(
+        organiser=moderator,
+        title="Living well after surgery",
+        starts_at=now + timedelta(days=3),
+        ends_at=now + timedelta(days=3, hours=2),
+        capacity=10,
+        location="Outpatient building, Room 302",
+        state=Event.State.PUBLISHED,
+        hosts=[doctor],
+    )
+    held = forum.question_create(
+        author=patient,
+        title="A question about my plan",
+        body="Please call me on 13812345678 to discuss my mother's chemotherapy plan.",
+        category=category,
+    )
+    site_on_redis.stop()
+
+    client.force_login(patient)
+    response = client.post(reverse("salon:event-rsvp", args=[event.pk]))
+    assert response.status_code == 302
+    assert RSVP.objects.get(user=patient, event=event).status == RSVP.Status.CONFIRMED
+
+    client.force_login(moderator)
+    case = Case.objects.get()
+    response = client.post(
+        reverse("moderation:decide", args=[case.pk]),
+        {"action": "reject", "reason": "Personal data", "version": held.updated_at.isoformat()},
+    )
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.state == PostState.REJECTED
+
+
+# Rate limits still limit, each process counting on its own.
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_rate_limits_still_refuse_past_the_limit_with_redis_stopped(
+    client, settings, site_on_redis, patient, question_factory
+):
+    settings.SHUKANG_RATE_LIMITS = {**settings.SHUKANG_RATE_LIMITS, "reply": (2, 600)}
+    question = question_factory()
+    client.force_login(patient)
+    site_on_redis.stop()
+    url = reverse("forum:reply-create", args=[question.pk])
+    responses = [client.post(url, {"body": f"Same here in week {week}"}) for week in (1, 2, 3)]
+    assert [response.status_code for response in responses] == [302, 302, 429]
+    assert "You have done this 2 times recently" in responses[-1].content.decode()
+    assert Reply.objects.count() == 2
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_failed_sign_ins_are_still_limited_with_redis_stopped(settings, site_on_redis, patient):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
+    site_on_redis.stop()
+    client = Client()
+    login = reverse("account_login")
+    for _ in range(3):
+        client.post(login, {"login": patient.email, "password": "not-the-password"})
+    response = client.post(login, {"login": patient.email, "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+# When Redis returns: nothing stale, nothing to restart.
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_a_session_ended_while_redis_was_down_stays_ended_when_it_returns(
+    settings, tmp_path, patient
+):
+    # As docker-compose.yml runs Redis: the append-only file brings its data
+    # back after a restart, the copy of the session included.
+    server = RedisServer(tmp_path, append_only=True)
+    server.start()
+    try:
+        use_redis(settings, server)
+        client = Client()
+        client.force_login(patient)
+        assert signed_in_as(client.get("/").content.decode()) == patient.name
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+        cached = caches["default"].make_key(SESSION_KEY_PREFIX + cookie)
+        assert server.client().exists(cached)
+
+        server.stop()
+        assert client.post(reverse("account_logout")).status_code == 302
+        server.start()
+        assert server.client().exists(cached)  # the old copy is back in Redis
+        wait_out_the_pause()
+
+        stolen = Client()
+        stolen.cookies[django_settings.SESSION_COOKIE_NAME] = cookie
+        assert signed_in_as(stolen.get("/").content.decode()) is None
+        assert not server.client().exists(cached)
+    finally:
+        server.stop()
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_pages_use_redis_again_after_it_returns_without_a_restart(
+    client, site_on_redis, patient, question_factory
+):
+    from forum import listcache
+
+    question_factory()
+    client.force_login(patient)
+    site_on_redis.stop()
+    assert client.get("/questions/").status_code == 200
+    assert listcache.version() is None  # nothing is cached under a version others cannot see
+    site_on_redis.start()
+    wait_out_the_pause()
+    assert client.get("/questions/").status_code == 200
+    assert listcache.version() is not None
+    assert site_on_redis.client().dbsize() > 0  # the session and the list are in Redis again
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_a_hanging_redis_costs_one_timeout_per_pause_not_one_per_operation(settings, redis_server):
+    use_redis(settings, redis_server, retry_after=2)
+    backend = caches["default"]
+    backend.set("page", "cached", 60)
+    redis_server.pause()
+    try:
+        started = time.monotonic()
+        answers = [backend.get("page", "missing") for _ in range(50)]
+        elapsed = time.monotonic() - started
+    finally:
+        redis_server.resume()
+    # One socket timeout (1 s), then the process's own memory, which lacks the value.
+    assert answers == ["missing"] * 50
+    assert elapsed < 1.8
+    time.sleep(2.1)
+    assert backend.get("page") == "cached"
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_healthz_names_redis_while_it_is_down_and_recovers_with_it(client, site_on_redis):
+    assert client.get("/healthz").status_code == 200
+    site_on_redis.stop()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    parts = response.json()
+    assert parts["database"] == "ok"
+    assert parts["cache"].startswith("error") and parts["channel_layer"].startswith("error")
+    site_on_redis.start()
+    wait_out_the_pause()
+    assert client.get("/healthz").json() == {"database": "ok", "channel_layer": "ok", "cache": "ok"}
