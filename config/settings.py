@@ -135,6 +135,20 @@ AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 
+# Each channel-layer host's connection options besides its address. Under
+# RESP3, redis-py 8 skips its check for dead pooled connections (maintenance
+# notifications are on), and channels-redis's pool retries nothing, so the
+# first handshake after a Redis restart failed on a stale connection (1011).
+# One immediate retry on a fresh connection mends that (tests/core/test_faults.py).
+from redis.asyncio.retry import Retry  # noqa: E402
+from redis.backoff import NoBackoff  # noqa: E402
+from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: E402
+
+REDIS_LAYER_HOST = {
+    "socket_timeout": None,
+    "max_connections": 2000,
+    "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+}
 # A page waits at most this long for a Redis that hangs; then each process
 # does without Redis for a moment (core.cache).
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
@@ -157,7 +171,7 @@ if REDIS_URL:
                 # about 100 concurrent connects, and the default 5 s socket
                 # timeout closes idle subscribers. Neither suits long-lived
                 # websockets.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 2000}],
+                "hosts": [{"address": REDIS_URL, **REDIS_LAYER_HOST}],
                 # The default capacity of 100 silently drops bursts; a
                 # dropped message would only be recovered by catch-up.
                 "capacity": 5000,

@@ -6,6 +6,7 @@ only the redis-server binary, not REDIS_URL, so they run on the embedded
 stack too (hence no ``redis`` mark, which asks for REDIS_URL).
 """
 
+import asyncio
 import re
 import shutil
 import signal
@@ -16,6 +17,8 @@ from datetime import timedelta
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_KEY_PREFIX
 from django.contrib.sessions.models import Session
@@ -24,6 +27,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config.asgi import application
 from forum.models import Answer, PostState, Question, Reply
 from moderation.models import Case
 from salon.models import RSVP, Event
@@ -134,7 +138,7 @@ def use_redis(settings, server: RedisServer, **options) -> None:
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": server.url, "socket_timeout": None}]},
+            "CONFIG": {"hosts": [{"address": server.url, **settings.REDIS_LAYER_HOST}]},
         }
     }
 
@@ -391,6 +395,36 @@ def test_a_hanging_redis_costs_one_timeout_per_pause_not_one_per_operation(setti
     assert elapsed < 1.8
     time.sleep(2.1)
     assert backend.get("page") == "cached"
+
+
+@needs_redis_server
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_first_socket_after_a_redis_restart_connects(site_on_redis, patient):
+    def session_cookie() -> str:
+        client = Client()
+        client.force_login(patient)
+        return client.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+    cookie = f"{django_settings.SESSION_COOKIE_NAME}={await sync_to_async(session_cookie)()}"
+
+    async def first_message() -> dict:
+        communicator = WebsocketCommunicator(
+            application,
+            "/ws/notifications/",
+            headers=[ORIGIN, (b"cookie", cookie.encode())],
+        )
+        try:
+            connected, _ = await communicator.connect(timeout=3)
+            assert connected
+            return await communicator.receive_json_from(timeout=3)
+        finally:
+            await communicator.disconnect()
+
+    assert (await first_message())["type"] == "hello"
+    # In a thread, so that the event loop sees the old connections close.
+    await asyncio.to_thread(site_on_redis.restart)
+    assert (await first_message())["type"] == "hello"
 
 
 @needs_redis_server
