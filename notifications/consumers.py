@@ -32,7 +32,57 @@ def socket_language(scope) -> str:
     return settings.LANGUAGE_CODE
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class SessionSocketMixin:
+    """Groups joined and left in one place, and a close when the session ends.
+
+    A signed-in person's socket joins their user group and their session's
+    group, so logout, a password change, suspension or deletion closes it
+    (``notifications.services.sessions_revoke``). Each consumer joins its own
+    groups with ``join``; ``disconnect`` leaves them all.
+    """
+
+    async def join(self, *groups: str) -> None:
+        self.groups_joined = [*getattr(self, "groups_joined", ()), *groups]
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def join_session(self, user) -> None:
+        """Join the groups a revocation is sent to; before any permission check, so none is missed."""
+        groups = [payloads.user_group(user.pk)]
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            groups.append(payloads.session_group(session.session_key))
+        await self.join(*groups)
+
+    async def leave(self) -> None:
+        for group in getattr(self, "groups_joined", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+
+    async def refuse(self, code: int) -> None:
+        """Stop listening, then close; the browser does not reconnect after 4401, 4403 or 4404."""
+        self.refused = True
+        await self.leave()
+        await self.close(code=code)
+
+    async def send_json(self, content, close=False):
+        # Layer messages queued before the refusal must not follow the close frame.
+        if not getattr(self, "refused", False):
+            await super().send_json(content, close=close)
+
+    async def disconnect(self, code):
+        await self.leave()
+
+    async def session_revoked(self, event):
+        # The session that opened this socket ended (logout, password change,
+        # suspension): the socket must not outlive it.
+        await self.refuse(UNAUTHENTICATED)
+
+    async def notification_created(self, event):
+        """The user group carries the bell's notifications too; other sockets let them pass."""
+
+
+class NotificationConsumer(SessionSocketMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope["user"]
         # Accept before closing so the browser sees 4401 rather than a failed handshake.
@@ -42,17 +92,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.language = socket_language(self.scope)
-        self.groups_joined = [payloads.user_group(user.pk)]
-        session = self.scope.get("session")
-        if session is not None and session.session_key:
-            self.groups_joined.append(payloads.session_group(session.session_key))
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.join_session(user)
         await self.send_json(await database_sync_to_async(selectors.hello)(user=user))
-
-    async def disconnect(self, code):
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         if not hasattr(self, "user") or not isinstance(content, dict):
@@ -84,8 +125,3 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def notification_created(self, event):
         with translation.override(self.language):
             await self.send_json(payloads.notification_payload(event))
-
-    async def session_revoked(self, event):
-        # The session that opened this socket ended (logout, password change,
-        # suspension): the socket must not outlive it.
-        await self.close(code=UNAUTHENTICATED)

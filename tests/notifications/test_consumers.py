@@ -1,17 +1,30 @@
+from datetime import timedelta
+
 import pytest
+import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
+from django.utils import timezone
 
 from config.asgi import application
 from forum import services as forum
+from moderation.services import user_suspend
 from notifications import services
 from notifications.models import Notification
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = (b"origin", b"http://localhost")
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _close_worker_connections():
+    """The consumers' database thread keeps its connection; close it so the test database can go."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def session_cookie(user) -> str:
@@ -217,4 +230,40 @@ async def test_unreadable_questions_refuse_the_socket(question_factory, asker):
     await communicator.disconnect()
     communicator, _ = await connect("/ws/questions/999999/")
     assert await communicator.receive_output(timeout=1) == {"type": "websocket.close", "code": 4404}
+    await communicator.disconnect()
+
+
+async def test_a_reconnect_after_logout_is_refused(asker):
+    cookie = await sync_to_async(session_cookie)(asker)
+    headers = [ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+    await communicator.connect()
+    await communicator.receive_json_from(timeout=2)
+
+    def log_out():
+        client = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+        client.post("/accounts/logout/")
+
+    await sync_to_async(log_out)()
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    await communicator.disconnect()
+    again = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+    assert (await again.connect())[0]
+    assert await again.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    await again.disconnect()
+
+
+async def test_suspension_closes_the_bell_which_may_open_again(asker, moderator):
+    communicator, _ = await connect(user=asker)
+    await communicator.receive_json_from(timeout=2)
+    await sync_to_async(user_suspend)(
+        user=asker, moderator=moderator, until=timezone.now() + timedelta(days=3), reason="Spam"
+    )
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+    await communicator.disconnect()
+    # A suspended member still reads, and still hears of moderators' decisions.
+    communicator, connected = await connect(user=asker)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
     await communicator.disconnect()
