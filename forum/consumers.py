@@ -4,32 +4,36 @@ from django.http import Http404
 from django.utils import translation
 
 from forum import live, selectors
-from notifications.consumers import socket_language
+from notifications.consumers import SessionSocketMixin, socket_language
 
 NOT_FOUND = 4404
 
 
-class QuestionConsumer(AsyncJsonWebsocketConsumer):
-    """Relays newly published answers and replies to readers of one question."""
+class QuestionConsumer(SessionSocketMixin, AsyncJsonWebsocketConsumer):
+    """Relays newly published answers and replies to readers of one question.
+
+    A signed-in reader may read what a visitor may not (their own question
+    while it waits for a moderator), so their socket ends with their session
+    (4401); a visitor's has no session to end.
+    """
 
     async def connect(self):
         await self.accept()
+        user = self.scope["user"]
+        if user.is_authenticated:
+            # Listening before the check, so a logout during it still closes the socket.
+            await self.join_session(user)
         question_id = self.scope["url_route"]["kwargs"]["pk"]
         try:
             await database_sync_to_async(selectors.question_get_for_viewer)(
-                pk=question_id, viewer=self.scope["user"]
+                pk=question_id, viewer=user
             )
         except Http404:
             # Unknown, or not readable by this person: the same answer for both.
-            await self.close(code=NOT_FOUND)
+            await self.refuse(NOT_FOUND)
             return
-        self.group = live.question_group(question_id)
         self.language = socket_language(self.scope)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-
-    async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.join(live.question_group(question_id))
 
     async def question_post(self, event):
         payloads = event["payloads"]
