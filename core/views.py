@@ -1,4 +1,7 @@
-from django.http import HttpResponseServerError, JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -45,6 +48,18 @@ def page_not_found(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
+# The database is down, restarting or dropped the connection. Django's
+# CONN_HEALTH_CHECKS reconnects on the next request, so this passes by itself.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
 def server_error(request):
     # Rendered without the request context: the database may be what failed.
+    # Django calls this while handling the exception, wherever it was raised
+    # (a middleware loading the user, or the view), so it is still at hand.
+    if isinstance(sys.exception(), DATABASE_UNAVAILABLE):
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponseServerError(loader.render_to_string("errors/500.html"))

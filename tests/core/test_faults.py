@@ -7,13 +7,19 @@ stack too (hence no ``redis`` mark, which asks for REDIS_URL).
 """
 
 import asyncio
+import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from datetime import timedelta
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import redis
@@ -23,6 +29,9 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_KEY_PREFIX
 from django.contrib.sessions.models import Session
 from django.core.cache import caches
+from django.core.wsgi import get_wsgi_application
+from django.db import connection, connections
+from django.db.utils import load_backend
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -440,3 +449,114 @@ def test_healthz_names_redis_while_it_is_down_and_recovers_with_it(client, site_
     site_on_redis.start()
     wait_out_the_pause()
     assert client.get("/healthz").json() == {"database": "ok", "channel_layer": "ok", "cache": "ok"}
+
+
+# The database gone: the site's own 503 page, and back by itself.
+
+
+@contextmanager
+def dead_database():
+    """Make this thread's default connection one to a database that is not there."""
+    original = connections["default"]
+    target = dict(original.settings_dict)
+    if original.vendor == "sqlite":
+        target["NAME"] = os.path.join(django_settings.BASE_DIR, "no-such-folder", "gone.sqlite3")
+    else:
+        target.update(HOST="127.0.0.1", PORT=str(spare_port()))
+    dead = load_backend(target["ENGINE"]).DatabaseWrapper(target, "default")
+    connections["default"] = dead
+    try:
+        yield
+    finally:
+        dead.close()
+        connections["default"] = original
+
+
+@pytest.mark.django_db
+def test_a_database_outage_answers_the_sites_own_503_page_and_passes(patient, question_factory):
+    question = question_factory(title="Mouth sores during FOLFOX, what helps?")
+    member = Client(raise_request_exception=False)
+    member.force_login(patient)
+    visitor = Client(raise_request_exception=False, headers={"accept-language": "zh-hans"})
+    with dead_database():
+        page = member.get("/")  # fails in a middleware, loading the member
+        listing = visitor.get("/questions/")  # fails in the view
+        posted = member.post(
+            reverse("forum:reply-create", args=[question.pk]), {"body": "Same here"}
+        )
+    for response in (page, listing, posted):
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+    assert "Shu-Kang will be back in a moment" in page.content.decode()
+    assert 'lang="en"' in page.content.decode()
+    chinese = listing.content.decode()
+    assert 'lang="zh-hans"' in chinese and "舒康马上回来" in chinese
+    assert not Reply.objects.exists()
+    # Nothing restarts: the next request after the outage is served.
+    recovered = member.get("/")
+    assert recovered.status_code == 200 and signed_in_as(recovered.content.decode()) == patient.name
+    assert "Mouth sores during FOLFOX" in visitor.get("/questions/").content.decode()
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+class Server:
+    """The site on a real WSGI server in a thread: one worker, as gunicorn's sync worker."""
+
+    def __init__(self):
+        self.database_down = False
+        self._handler = get_wsgi_application()
+        self._httpd: WSGIServer = make_server("127.0.0.1", 0, self._app, handler_class=QuietHandler)
+        self.port = self._httpd.server_port
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._httpd.serve_forever(poll_interval=0.05)
+        finally:
+            # Its connections belong to its thread; closed, they let the test database go.
+            connections.close_all()
+
+    def _app(self, environ, start_response):
+        if not self.database_down:
+            return self._handler(environ, start_response)
+        with dead_database():
+            return self._handler(environ, start_response)
+
+    def get(self, path: str) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def server(transactional_db):
+    running = Server()
+    yield running
+    running.close()
+
+
+@pytest.mark.postgres
+def test_the_next_request_after_postgresql_drops_every_connection_is_served(server):
+    assert server.get("/") == 200
+    with connection.cursor() as cursor:
+        # Only this test's own database: its server thread's connection.
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert any(terminated for (terminated,) in cursor.fetchall())
+    assert server.get("/") == 200
+    assert server.get("/questions/") == 200
