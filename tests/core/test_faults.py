@@ -7,12 +7,15 @@ stack too (hence no ``redis`` mark, which asks for REDIS_URL).
 """
 
 import asyncio
+import importlib.util
+import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -560,3 +563,45 @@ def test_the_next_request_after_postgresql_drops_every_connection_is_served(serv
         assert any(terminated for (terminated,) in cursor.fetchall())
     assert server.get("/") == 200
     assert server.get("/questions/") == 200
+
+
+# The containers' health check: alive without Redis, not without the database.
+
+
+def healthcheck(port: int) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "localhost"}
+    return subprocess.run(
+        [sys.executable, "deploy/healthcheck.py", str(port)],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@needs_redis_server
+def test_the_container_stays_healthy_without_redis_but_not_without_its_database(
+    site_on_redis, server
+):
+    assert healthcheck(server.port).returncode == 0
+    site_on_redis.stop()
+    without_redis = healthcheck(server.port)
+    assert without_redis.returncode == 0, without_redis.stdout
+    assert '"cache": "error' in without_redis.stdout
+    server.database_down = True
+    without_database = healthcheck(server.port)
+    assert without_database.returncode == 1
+    assert '"database": "error' in without_database.stdout
+
+
+def test_the_health_check_passes_a_503_only_for_redis_parts():
+    path = os.path.join(django_settings.BASE_DIR, "deploy", "healthcheck.py")
+    spec = importlib.util.spec_from_file_location("healthcheck", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    alive = script.alive
+    assert alive(json.dumps({"database": "ok", "cache": "error: X", "channel_layer": "error: Y"}))
+    assert not alive(json.dumps({"database": "error: OperationalError", "cache": "ok"}))
+    assert not alive(json.dumps({"database": "ok", "search": "error: X"}))
+    assert not alive("<html>Bad Gateway</html>")
