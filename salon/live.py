@@ -4,9 +4,12 @@ Called on commit by the services. Fragments are rendered with the room
 page's own partials, once per language and per role (hosts get the
 "mark answered" controls), as the room's attendees see them (SPEC section 7:
 ``/ws/salon/<id>/`` carries ``{"type": "question"|"vote"|"answered", ...}``).
+When what let someone in ends (their place, the event), their sockets are
+told to check again, and close if a reconnect would be refused.
 """
 
 import logging
+from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -19,11 +22,17 @@ from django.utils.translation import ngettext
 logger = logging.getLogger(__name__)
 
 ROOM_EVENT = "salon.message"
+ACCESS_EVENT = "salon.access.changed"
 ROLES = ("attendee", "host")
 
 
 def room_group(event_id: int) -> str:
     return f"salon.event.{event_id}"
+
+
+def member_group(event_id: int, user_id: int) -> str:
+    """One person's sockets in one room, told when their place there ends."""
+    return f"salon.event.{event_id}.user.{user_id}"
 
 
 def votes_label(count: int) -> str:
@@ -90,3 +99,27 @@ def broadcast_vote(question_id: int) -> None:
 def broadcast_answered(question_id: int) -> None:
     """A question was marked answered: it moves down for everyone."""
     _broadcast(question_id, "answered")
+
+
+def broadcast_access_changed(event_id: int, *, user_ids: Iterable[int] | None = None) -> None:
+    """Make the room's sockets check their permission again; never raises.
+
+    Those of ``user_ids`` (a place given up, a host added or removed), or
+    every socket in the room when the event's state changed (cancelled).
+    Call it on commit: a socket that checks before the commit sees the old rows.
+    """
+    if user_ids is None:
+        groups = [room_group(event_id)]
+    else:
+        groups = [member_group(event_id, user_id) for user_id in user_ids]
+    if not groups:
+        return
+
+    async def send_all(layer):
+        for group in groups:
+            await layer.group_send(group, {"type": ACCESS_EVENT})
+
+    try:
+        async_to_sync(send_all)(get_channel_layer())
+    except Exception as error:  # noqa: BLE001 - a layer that is down brings the socket nothing either
+        logger.warning("salon: access check of event %s's room failed: %s", event_id, error)

@@ -176,8 +176,12 @@ def live_author_display(question: LiveQuestion, viewer) -> str:
 
 
 def room_role(*, event: Event, viewer) -> str | None:
-    """``"host"`` for the event's hosts and organisers, ``"attendee"`` for confirmed attendees."""
-    if not viewer.is_authenticated or not viewer.is_active:
+    """``"host"`` for the event's hosts and organisers, ``"attendee"`` for confirmed attendees.
+
+    Nobody while suspended: a live room is a small gathering, and a
+    moderator's suspension takes its person out of it until it ends.
+    """
+    if not viewer.is_authenticated or not viewer.is_active or viewer.is_suspended:
         return None
     if user_is_organiser(viewer) or _is_host(event, viewer):
         return "host"

@@ -200,9 +200,14 @@ def event_live(request, pk):
     event = selectors.event_get_for_viewer(pk=pk, viewer=request.user)
     room = selectors.room_page(event=event, viewer=request.user)
     if room.role is None:
-        messages.info(
-            request, _("The live room is open to people with a confirmed place at this event.")
-        )
+        if request.user.is_suspended:
+            messages.info(
+                request, _("While your account is suspended the live room is closed to you.")
+            )
+        else:
+            messages.info(
+                request, _("The live room is open to people with a confirmed place at this event.")
+            )
         return redirect(event)
     context = {
         "event": event,

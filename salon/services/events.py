@@ -1,6 +1,7 @@
 """Events: created, changed and cancelled by organisers; attendees hear of changes."""
 
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from core.markdown import render_markdown
 from forum.models import Category
 from notifications.models import Verb
 from notifications.services import notify
+from salon import live
 from salon.models import RSVP, Event
 from salon.services.common import in_each_language, local_time, require_organiser
 from salon.services.places import counts, fill_places, store_counts
@@ -116,6 +118,8 @@ def event_update(
 
     Takes the event's row lock: the capacity may not drop below the places
     already confirmed, and a raised capacity promotes people from the waitlist.
+    After the commit, live-room sockets whose person's role may have changed
+    (everyone's when the state did) check it again and close if it is gone.
     """
     require_organiser(organiser)
     unknown = set(changes) - set(EVENT_FIELDS)
@@ -132,7 +136,8 @@ def event_update(
         if not event.has_waitlist:
             event.waitlist_limit = None
         event.description_html = render_markdown(event.description)
-        new_hosts = list(hosts) if hosts is not None else list(event.hosts.all())
+        old_hosts = list(event.hosts.all())
+        new_hosts = old_hosts if hosts is None else list(hosts)
         confirmed, waitlisted = counts(event)
         # Checked before the model's constraints, which would say the same less kindly.
         if isinstance(event.capacity, int) and event.capacity < confirmed:
@@ -156,6 +161,12 @@ def event_update(
         event.save()
         if hosts is not None:
             event.hosts.set(new_hosts)
+        if event.state != before_state:
+            transaction.on_commit(partial(live.broadcast_access_changed, event.pk))
+        elif changed_hosts := {host.pk for host in old_hosts} ^ {host.pk for host in new_hosts}:
+            transaction.on_commit(
+                partial(live.broadcast_access_changed, event.pk, user_ids=sorted(changed_hosts))
+            )
         if event.state == Event.State.CANCELLED and before_state != Event.State.CANCELLED:
             _notify_cancelled(event, actor=organiser)
         elif event.is_published:

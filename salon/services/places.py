@@ -8,6 +8,7 @@ the IMMEDIATE transactions of config/settings.py serialise writers instead.
 """
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications.models import Verb
 from notifications.services import notify
+from salon import live
 from salon.models import RSVP, Event
 from salon.services.common import when_text
 
@@ -98,7 +100,8 @@ def rsvp_create(*, event: Event, user: User) -> RSVP:
 def rsvp_cancel(*, event: Event, user: User) -> RSVP:
     """Give up a place or a waitlist spot; a freed place goes to the first on the waitlist.
 
-    Locks the event row, like ``rsvp_create``.
+    Locks the event row, like ``rsvp_create``. The person's live-room sockets
+    close after the commit, unless they are also a host there.
     """
     if not user.is_authenticated:
         raise PermissionDenied
@@ -113,11 +116,16 @@ def rsvp_cancel(*, event: Event, user: User) -> RSVP:
         )
         if rsvp is None:
             raise ValidationError(_("You have no place at this event to cancel."))
+        had_place = rsvp.status == RSVP.Status.CONFIRMED
         rsvp.status, rsvp.position = RSVP.Status.CANCELLED, None
         rsvp.save(update_fields=["status", "position", "updated_at"])
         if event.is_published:
             fill_places(event)
         store_counts(event)
+        if had_place:
+            transaction.on_commit(
+                partial(live.broadcast_access_changed, event.pk, user_ids=[user.pk])
+            )
     return rsvp
 
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
@@ -6,8 +8,11 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 
 from config.asgi import application
+from forum import services as forum
+from moderation.services import user_suspend
 from salon import services
 from salon.models import Event, LiveQuestion
 
@@ -156,5 +161,141 @@ async def test_a_room_hears_nothing_of_another_room(room, event_factory):
             event=other, author=room["asker"], body="A question for the other room"
         )
         assert await socket.receive_nothing(timeout=0.3)
+    finally:
+        await socket.disconnect()
+
+
+# When what let someone in ends, their socket closes, and opening it again is refused.
+
+
+def log_out(cookie: bytes) -> None:
+    name, value = cookie.decode().split("=", 1)
+    client = Client()
+    client.cookies[name] = value
+    client.post("/accounts/logout/")
+
+
+async def closed_with(socket) -> int:
+    output = await socket.receive_output(timeout=2)
+    assert output["type"] == "websocket.close"
+    return output["code"]
+
+
+async def reconnect_refused_with(event_id: int, cookie: bytes) -> int:
+    socket = communicator(event_id, cookie)
+    try:
+        assert (await socket.connect())[0]
+        return await closed_with(socket)
+    finally:
+        await socket.disconnect()
+
+
+async def open_room(event_id: int, cookie: bytes):
+    socket = communicator(event_id, cookie)
+    assert (await socket.connect())[0]
+    assert await socket.receive_nothing(timeout=0.1)
+    return socket
+
+
+async def test_logout_closes_the_room_socket_and_a_reconnect_is_refused(room):
+    event, cookie = room["event"], room["cookies"]["asker"]
+    socket = await open_room(event.pk, cookie)
+    try:
+        await sync_to_async(log_out)(cookie)
+        assert await closed_with(socket) == 4401
+    finally:
+        await socket.disconnect()
+    assert await reconnect_refused_with(event.pk, cookie) == 4401
+
+
+async def test_cancelling_the_rsvp_closes_only_that_persons_room_socket(room):
+    event = room["event"]
+    leaving = await open_room(event.pk, room["cookies"]["voter"])
+    staying = await open_room(event.pk, room["cookies"]["asker"])
+    try:
+        await database_sync_to_async(services.rsvp_cancel)(event=event, user=room["voter"])
+        assert await closed_with(leaving) == 4403
+        assert await staying.receive_nothing(timeout=0.3)
+        await database_sync_to_async(services.live_question_create)(
+            event=event, author=room["asker"], body="Is the room still live for me?"
+        )
+        assert (await staying.receive_json_from(timeout=2))["type"] == "question"
+    finally:
+        await leaving.disconnect()
+        await staying.disconnect()
+    assert await reconnect_refused_with(event.pk, room["cookies"]["voter"]) == 4403
+
+
+async def test_suspension_closes_the_room_socket_and_a_reconnect_is_refused(room, organiser):
+    event, cookie = room["event"], room["cookies"]["asker"]
+    socket = await open_room(event.pk, cookie)
+    try:
+        await database_sync_to_async(user_suspend)(
+            user=room["asker"],
+            moderator=organiser,
+            until=timezone.now() + timedelta(days=3),
+            reason="Abusive messages to another member",
+        )
+        assert await closed_with(socket) == 4401
+    finally:
+        await socket.disconnect()
+    # Still signed in, but a suspended member is not let back into the room.
+    assert await reconnect_refused_with(event.pk, cookie) == 4403
+
+
+async def test_cancelling_the_event_closes_every_room_socket(room, organiser):
+    event = room["event"]
+    sockets = [await open_room(event.pk, room["cookies"][person]) for person in ("asker", "host")]
+    try:
+        await database_sync_to_async(services.event_cancel)(event=event, organiser=organiser)
+        assert [await closed_with(socket) for socket in sockets] == [4404, 4404]
+    finally:
+        for socket in sockets:
+            await socket.disconnect()
+    assert await reconnect_refused_with(event.pk, room["cookies"]["asker"]) == 4404
+
+
+async def test_a_host_taken_off_the_event_leaves_the_room(room, organiser, doctor_factory):
+    event = room["event"]
+    other_host = await database_sync_to_async(doctor_factory)(name="Dr. Other")
+    socket = await open_room(event.pk, room["cookies"]["host"])
+    staying = await open_room(event.pk, room["cookies"]["asker"])
+    try:
+        await database_sync_to_async(services.event_update)(
+            event=event, organiser=organiser, hosts=[other_host]
+        )
+        assert await closed_with(socket) == 4403
+        assert await staying.receive_nothing(timeout=0.3)
+    finally:
+        await socket.disconnect()
+        await staying.disconnect()
+
+
+async def test_a_changed_event_keeps_its_room_open(room, organiser):
+    event = room["event"]
+    socket = await open_room(event.pk, room["cookies"]["asker"])
+    try:
+        await database_sync_to_async(services.event_update)(
+            event=event, organiser=organiser, location="Outpatient building, Room 305"
+        )
+        assert await socket.receive_nothing(timeout=0.3)
+    finally:
+        await socket.disconnect()
+
+
+async def test_the_room_socket_lets_its_persons_notifications_pass(room, question_factory, doctor):
+    event = room["event"]
+    question = await database_sync_to_async(question_factory)(author=room["asker"])
+    socket = await open_room(event.pk, room["cookies"]["asker"])
+    try:
+        # The asker's user group hears of the answer; the room socket stays quiet and open.
+        await database_sync_to_async(forum.answer_create)(
+            question=question, author=doctor, body="Gentle walks help many people."
+        )
+        assert await socket.receive_nothing(timeout=0.3)
+        await database_sync_to_async(services.live_question_create)(
+            event=event, author=room["voter"], body="Does walking help with fatigue?"
+        )
+        assert (await socket.receive_json_from(timeout=2))["type"] == "question"
     finally:
         await socket.disconnect()
