@@ -2,6 +2,8 @@
 // and replies appearing on an open question. Pages work without this file.
 // Every socket reconnects with backoff; the notification socket asks for
 // everything it missed ("since") each time it opens, so nothing is lost.
+// A socket the server closed for good (signed out 4401, not allowed 4403,
+// gone 4404) stays closed: a reconnect would be refused the same way.
 
 const CLOSED_FOR_GOOD = new Set([4401, 4403, 4404]);
 
@@ -11,10 +13,11 @@ function socketUrl(path) {
 }
 
 class LiveSocket {
-  constructor(path, { onOpen = () => {}, onMessage = () => {} } = {}) {
+  constructor(path, { onOpen = () => {}, onMessage = () => {}, onStop = () => {} } = {}) {
     this.path = path;
     this.onOpen = onOpen;
     this.onMessage = onMessage;
+    this.onStop = onStop;
     this.attempt = 0;
     this.timer = null;
     this.stopped = false;
@@ -44,6 +47,8 @@ class LiveSocket {
       if (this.socket !== socket) return;
       if (CLOSED_FOR_GOOD.has(event.code)) {
         this.stopped = true; // signed out or not allowed: retrying cannot help
+        clearTimeout(this.timer);
+        this.onStop(event.code);
         return;
       }
       this.scheduleReconnect();
@@ -117,6 +122,16 @@ function startNotifications(bell) {
 function startQuestion(section) {
   const questionId = section.dataset.question;
   new LiveSocket(`/ws/questions/${questionId}/`, {
+    onStop() {
+      // The page stays as it is; say once that it no longer updates by itself.
+      if (!section.dataset.stoppedText || section.querySelector("[data-live-stopped]")) return;
+      const notice = document.createElement("p");
+      notice.className = "notice";
+      notice.setAttribute("role", "status");
+      notice.dataset.liveStopped = "";
+      notice.textContent = section.dataset.stoppedText;
+      section.querySelector("h2")?.after(notice);
+    },
     onMessage(message) {
       const anchor = `${message.type}-${message.id}`;
       if (document.getElementById(anchor)) return;

@@ -125,7 +125,7 @@
     } catch (_failure) {
       form.submit();
     } finally {
-      if (button) button.disabled = false;
+      if (button) button.disabled = stopped;
     }
   }
 
@@ -164,6 +164,17 @@
   let socketOpen = false;
   let attempts = 0;
   let connectedBefore = false;
+  let stopped = false;
+
+  // The server closed the room to this page for good: say so, and stop the
+  // forms, whose posts would be refused the same way.
+  function stop(code) {
+    stopped = true;
+    announce((code === 4401 ? room.dataset.signedOutText : room.dataset.closedText) || "");
+    room.querySelectorAll("form[data-live-form] button").forEach((button) => {
+      button.disabled = true;
+    });
+  }
 
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
@@ -185,7 +196,10 @@
       socketOpen = false;
       room.dataset.live = "closed";
       // Refused (signed out, no place, unknown event): do not knock again.
-      if ([4401, 4403, 4404].includes(event.code)) return;
+      if ([4401, 4403, 4404].includes(event.code)) {
+        stop(event.code);
+        return;
+      }
       attempts += 1;
       const delay = Math.min(30000, 1000 * 2 ** Math.min(attempts, 5)) * (0.5 + Math.random() / 2);
       window.setTimeout(connect, delay);
