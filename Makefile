@@ -27,12 +27,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
+# This checkout's development settings, written once (config/envfile.py): DEBUG
+# on and a generated secret key, so every manage.py command works as it is.
+.env.local: | $(VENV)/.installed-run
+	$(BIN)/python -m config.envfile $@
+
 translations: $(VENV)/.installed-run
 	$(MANAGE) compiletranslations
 
 # The site, the task worker (e-mails, pushes to many sockets) and the
 # scheduler (salon reminders, pruning) in one terminal; Ctrl-C stops all three.
-run: $(VENV)/.installed-run translations
+run: $(VENV)/.installed-run translations .env.local
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	@$(MANAGE) db_worker --queue-name '*' --interval 0.5 --verbosity 0 & worker=$$!; \
@@ -40,7 +45,7 @@ run: $(VENV)/.installed-run translations
 	trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: $(VENV)/.installed-dev translations
+test: $(VENV)/.installed-dev translations .env.local
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

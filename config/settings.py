@@ -13,7 +13,14 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config import envfile
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# This checkout's development settings, written by `make` (config/envfile.py):
+# the environment wins over them, and DJANGO_ENV_FILE names another file
+# (empty: none). The image holds no such file.
+envfile.load(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env.local"))
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -38,7 +45,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set: set it, or set DJANGO_DEBUG=true for local development."
+            "DJANGO_SECRET_KEY is not set: set it, or set DJANGO_DEBUG=true for local "
+            "development (`make run` and `make test` write both to .env.local)."
         )
     SECRET_KEY = "insecure-development-key-only-used-when-DJANGO_DEBUG-is-on"
 

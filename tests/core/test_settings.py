@@ -28,7 +28,8 @@ def read_settings(env: dict, *names: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,
-        env=clean | {"DJANGO_SETTINGS_MODULE": "config.settings"} | env,
+        # No checkout's .env.local: each test is the environment it names.
+        env=clean | {"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_ENV_FILE": ""} | env,
         capture_output=True,
         text=True,
         timeout=60,
@@ -68,7 +69,7 @@ def test_deploy_check_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
-        env=clean | PRODUCTION,
+        env=clean | {"DJANGO_ENV_FILE": ""} | PRODUCTION,
         capture_output=True,
         text=True,
         timeout=60,
