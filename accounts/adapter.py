@@ -2,8 +2,10 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.contrib import messages
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications.models import OutgoingEmail
@@ -48,3 +50,17 @@ class AccountAdapter(DefaultAccountAdapter):
                     )
                 ]
             )
+
+    def get_email_verification_redirect_url(self, email_address) -> str:
+        """Lead a confirmed address onwards; say so when one sign-in is still needed.
+
+        ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION signs a member in only in the
+        browser session that signed up, within ACCOUNT_LOGIN_TIMEOUT. A link
+        opened elsewhere (a phone's mail app) signs nobody in: whoever holds
+        the link need not be the member. It ends on the sign-in form.
+        """
+        if not self.request.user.is_authenticated and email_address.verified:
+            messages.info(
+                self.request, _("Sign in with this address and your password to continue.")
+            )
+        return super().get_email_verification_redirect_url(email_address)
