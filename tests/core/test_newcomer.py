@@ -1,16 +1,19 @@
-"""A newcomer's first steps: the README's commands work on a fresh clone."""
+"""A newcomer's first steps: the README's commands on a fresh clone, the site's icon."""
 
 import fnmatch
 import os
 import shutil
 import stat
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.checks.mail import NON_PRODUCTION_EMAIL_BACKENDS
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 from config import envfile
 
@@ -175,3 +178,15 @@ def test_readme_says_to_collect_static_files_outside_docker():
     section = readme.split("## Deploying without docker", 1)[1].split("\n## ", 1)[0]
     assert "manage.py collectstatic --noinput" in section
     assert "DJANGO_DEBUG=false" in section
+
+
+@pytest.mark.django_db
+def test_favicon_ico_leads_to_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == static("img/favicon.svg")
+    # Our own file, not untrusted input.
+    icon = ET.parse(finders.find("img/favicon.svg")).getroot()  # noqa: S314
+    assert icon.tag == "{http://www.w3.org/2000/svg}svg"
+    page = client.get("/").content.decode()
+    assert f'<link rel="icon" href="{static("img/favicon.svg")}" type="image/svg+xml">' in page
