@@ -1,7 +1,8 @@
-"""A newcomer's first steps: the README's commands on a fresh clone, the site's icon."""
+"""A newcomer's first steps: the README's commands on a fresh clone, the favicon, the bell."""
 
 import fnmatch
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -190,3 +191,20 @@ def test_favicon_ico_leads_to_the_site_icon(client):
     assert icon.tag == "{http://www.w3.org/2000/svg}svg"
     page = client.get("/").content.decode()
     assert f'<link rel="icon" href="{static("img/favicon.svg")}" type="image/svg+xml">' in page
+
+
+@pytest.mark.django_db
+def test_bell_is_an_svg_icon_with_a_spoken_unread_count(client, patient):
+    client.force_login(patient)
+    page = client.get("/").content.decode()
+    assert "🔔" not in page
+    bell = re.search(r'<a class="bell"[^>]*id="notification-bell"[^>]*>(.*?)</a>', page, re.S)[1]
+    icon = re.search(r"<svg[^>]*>", bell)[0]
+    assert 'aria-hidden="true"' in icon and 'focusable="false"' in icon
+    assert "style=" not in bell  # the CSP allows no inline styles
+    # What a screen reader says: the name, then the count live.js keeps current.
+    spoken = " ".join(re.sub(r"<svg.*?</svg>|<[^>]+>", " ", bell, flags=re.S).split())
+    assert spoken == "Notifications: 0 unread"
+    assert re.search(r"<span[^>]*data-unread[^>]*>0</span>", bell)
+    live = (REPO / "static" / "js" / "live.js").read_text()
+    assert 'getElementById("notification-bell")' in live and '"[data-unread]"' in live
