@@ -6,13 +6,12 @@ a visitor sees them (SPEC section 6: ``/ws/questions/<id>/``).
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.layer import group_send_all
 from forum.models import Answer, Question, Reply
 from forum.selectors import QuestionPage, author_display
 
@@ -61,7 +60,7 @@ def broadcast_post(post: Answer | Reply) -> None:
             "type": POST_EVENT,
             "payloads": {code: _fragment(post, code) for code, _name in settings.LANGUAGES},
         }
-        async_to_sync(get_channel_layer().group_send)(question_group(question.pk), message)
+        group_send_all([(question_group(question.pk), message)])
     except Exception as error:  # noqa: BLE001 - the post is saved; readers see it on reload
         logger.warning(
             "forum: live broadcast of %s %s failed: %s", type(post).__name__, post.pk, error

@@ -9,15 +9,12 @@ source of truth: a push that fails is recovered by the client's catch-up,
 and an e-mail the mail server refused is retried until it has gone, once.
 """
 
-import asyncio
 import logging
 import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
@@ -28,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import layer
 from core.tasks import task_enqueue
 from notifications import payloads
 from notifications.models import Notification, OutgoingEmail, Preference, Verb
@@ -37,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 # Recipients pushed to from the acting request itself; more go through the worker.
 DIRECT_PUSH_MAX = 20
-# Channel-layer sends in flight at once when pushing to many people.
-PUSH_CONCURRENCY = 100
 # What a failing mail server raises; the e-mail task retries on these.
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
 # An unsent e-mail nobody has tried for this long has lost its retries.
@@ -155,11 +151,11 @@ def unread_counts(user_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def push(notifications: Iterable[Notification]) -> bool:
+def push(notifications: Iterable[Notification], *, timeout: float = layer.REQUEST_TIMEOUT) -> bool:
     """Send stored notifications to their recipients' sockets; never raises.
 
-    If the channel layer is down the action has still happened and the rows
-    are stored: the browser gets them by catch-up when it reconnects.
+    If the channel layer is down or hangs the action has still happened and
+    the rows are stored: the browser gets them by catch-up when it reconnects.
     """
     notifications = list(notifications)
     try:
@@ -171,29 +167,13 @@ def push(notifications: Iterable[Notification]) -> bool:
             )
             for n in notifications
         ]
-        async_to_sync(_send_all)(get_channel_layer(), messages)
+        layer.group_send_all(messages, timeout=timeout)
     except Exception as error:  # noqa: BLE001 - a push must never break the action that caused it
         logger.warning(
             "notifications: push of %d notification(s) failed: %s", len(notifications), error
         )
         return False
     return True
-
-
-async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:
-    """Send every message, many at once: one after another, a thousand took seconds."""
-    gate = asyncio.Semaphore(PUSH_CONCURRENCY)
-
-    async def send(group: str, message: dict) -> None:
-        async with gate:
-            await layer.group_send(group, message)
-
-    results = await asyncio.gather(
-        *(send(group, message) for group, message in messages), return_exceptions=True
-    )
-    failures = [result for result in results if isinstance(result, BaseException)]
-    if failures:
-        raise failures[0]
 
 
 def unsubscribe_token(*, user: User, verb: str) -> str:
@@ -342,8 +322,6 @@ def sessions_revoke(*, user_id: int | None = None, session_key: str | None = Non
     if user_id:
         groups.append(payloads.user_group(user_id))
     try:
-        async_to_sync(_send_all)(
-            get_channel_layer(), [(group, {"type": payloads.REVOKED}) for group in groups]
-        )
+        layer.group_send_all([(group, {"type": payloads.REVOKED}) for group in groups])
     except Exception as error:  # noqa: BLE001 - logging out must work with the layer down
         logger.warning("notifications: revoking sockets failed: %s", error)

@@ -3,6 +3,7 @@
 from crontask import cron
 from django.tasks import task
 
+from core.layer import WORKER_TIMEOUT
 from core.tasks import retrying
 from notifications import services
 from notifications.models import Notification
@@ -16,7 +17,7 @@ def notifications_push(*, ids: list[int]) -> int:
     late second push could arrive after it.
     """
     notifications = Notification.objects.filter(pk__in=ids).order_by("pk")
-    return len(ids) if services.push(notifications) else 0
+    return len(ids) if services.push(notifications, timeout=WORKER_TIMEOUT) else 0
 
 
 @task(queue_name="mail")

@@ -11,13 +11,13 @@ told to check again, and close if a reconnect would be refused.
 import logging
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import ngettext
+
+from core.layer import group_send_all
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def _payloads(question, kind: str) -> dict:
 
 
 def _send(event_id: int, payloads: dict) -> None:
-    async_to_sync(get_channel_layer().group_send)(
-        room_group(event_id), {"type": ROOM_EVENT, "payloads": payloads}
-    )
+    group_send_all([(room_group(event_id), {"type": ROOM_EVENT, "payloads": payloads})])
 
 
 def _broadcast(question_id: int, kind: str) -> None:
@@ -115,11 +113,7 @@ def broadcast_access_changed(event_id: int, *, user_ids: Iterable[int] | None = 
     if not groups:
         return
 
-    async def send_all(layer):
-        for group in groups:
-            await layer.group_send(group, {"type": ACCESS_EVENT})
-
     try:
-        async_to_sync(send_all)(get_channel_layer())
+        group_send_all([(group, {"type": ACCESS_EVENT}) for group in groups])
     except Exception as error:  # noqa: BLE001 - a layer that is down brings the socket nothing either
         logger.warning("salon: access check of event %s's room failed: %s", event_id, error)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from core import layer
 from salon import live, services
 from salon.models import RSVP
 
@@ -81,7 +82,7 @@ def test_a_place_is_given_up_with_the_channel_layer_down(
 
     person = user_factory()
     event = event_factory(attendees=[person])
-    monkeypatch.setattr(live, "get_channel_layer", DownLayer)
+    monkeypatch.setattr(layer, "get_channel_layer", DownLayer)
     with caplog.at_level(logging.WARNING, logger="salon.live"):
         with django_capture_on_commit_callbacks(execute=True):
             services.rsvp_cancel(event=event, user=person)
