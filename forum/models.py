@@ -108,6 +108,9 @@ class Post(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    # Set by a moderator's redaction, which leaves ``edited_at`` (the author's
+    # own edits) alone: readers are told who changed the text.
+    redacted_at = models.DateTimeField(_("edited by a moderator"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
     objects = PostQuerySet.as_manager()

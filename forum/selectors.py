@@ -3,13 +3,24 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from forum import search as forum_search
-from forum.models import Answer, Category, Follow, PostState, Question, Reply, Tag, Thanks
+from forum.models import (
+    Answer,
+    Category,
+    Follow,
+    PostState,
+    Question,
+    Reply,
+    Revision,
+    Tag,
+    Thanks,
+)
 
 
 def _question_of(post) -> Question | None:
@@ -202,6 +213,9 @@ def question_page(*, question: Question, viewer: User) -> QuestionPage:
 
     Answers come with their doctors' profiles, replies are fetched in one
     query and hung under their answers, the accepted answer goes first.
+    Moderators also get every post's earlier versions (``earlier_versions``),
+    in one more query; nobody else does, as they may hold what a moderator
+    removed.
     """
     answers = list(
         Answer.objects.visible_to(viewer)
@@ -224,6 +238,8 @@ def question_page(*, question: Question, viewer: User) -> QuestionPage:
         answer.visible_replies = by_answer.get(answer.pk, [])
         answer.is_accepted = answer.pk == question.accepted_answer_id
     answers.sort(key=lambda answer: not answer.is_accepted)
+    if viewer.is_authenticated and viewer.is_moderator:
+        _attach_earlier_versions([question, *answers, *replies])
     page = QuestionPage(
         question=question, answers=answers, question_replies=by_answer.get(None, [])
     )
@@ -236,6 +252,22 @@ def question_page(*, question: Question, viewer: User) -> QuestionPage:
                 )
             )
     return page
+
+
+def _attach_earlier_versions(posts: list) -> None:
+    """Hang each post's revisions, newest first, on it as ``earlier_versions``."""
+    ids_by_type = defaultdict(list)
+    for post in posts:
+        ids_by_type[ContentType.objects.get_for_model(post).pk].append(post.pk)
+    wanted = Q()
+    for content_type_id, ids in ids_by_type.items():
+        wanted |= Q(content_type_id=content_type_id, object_id__in=ids)
+    by_post = defaultdict(list)
+    for revision in Revision.objects.filter(wanted).select_related("editor"):
+        by_post[(revision.content_type_id, revision.object_id)].append(revision)
+    for post in posts:
+        key = (ContentType.objects.get_for_model(post).pk, post.pk)
+        post.earlier_versions = by_post.get(key, [])
 
 
 def tag_suggestions() -> QuerySet[Tag]:

@@ -21,6 +21,7 @@ class DecisionForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    title = forms.CharField(label=_("Redacted title"), required=False, max_length=150)
     body = forms.CharField(
         label=_("Redacted text"),
         required=False,

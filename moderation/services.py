@@ -14,6 +14,7 @@ from accounts.models import PhysicianProfile, User
 from accounts.services import physician_decide
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
+from core.validation import check_length
 from forum import listcache
 from forum import services as forum
 from forum.models import Answer, PostState, Question, Reply, Revision
@@ -168,9 +169,19 @@ def case_reject(
 
 
 def case_redact_and_approve(
-    *, case_id: int, moderator: User, body: str, reason: str = "", seen_version: str | None = None
+    *,
+    case_id: int,
+    moderator: User,
+    body: str,
+    title: str = "",
+    reason: str = "",
+    seen_version: str | None = None,
 ) -> Case:
-    """Replace a post's text (the original kept as a revision) and publish it."""
+    """Replace a post's text, and a question's title if given, then publish it.
+
+    The original is kept as a revision for moderators; readers see the post
+    marked as edited by a moderator, not as the author's own edit.
+    """
     _require_moderator(moderator)
     if len(body.strip()) < 2:
         raise ValidationError(_("The redacted text cannot be empty."))
@@ -178,12 +189,22 @@ def case_redact_and_approve(
         case, target = _locked_case(case_id, seen_version=seen_version)
         if isinstance(target, PhysicianProfile):
             raise ValidationError(_("Applications cannot be redacted."))
+        changed = ["body", "body_html", "redacted_at", "updated_at"]
+        if title.strip():
+            if not isinstance(target, Question):
+                raise ValidationError(_("Only a question has a title."))
+            check_length("title", title, forum.TITLE_MIN, forum.TITLE_MAX)
         Revision.objects.create(
             post=target, title=getattr(target, "title", ""), body=target.body, editor=moderator
         )
+        if title.strip() and title.strip() != target.title:
+            # The slug is made from the title, so it may carry the same personal
+            # data; forum.services makes it the one way for asking and editing.
+            target.title, target.slug = title.strip(), forum._question_slug(title)
+            changed += ["title", "slug"]
         target.body, target.body_html = body.strip(), render_markdown(body)
-        target.edited_at = timezone.now()
-        target.save(update_fields=["body", "body_html", "edited_at", "updated_at"])
+        target.redacted_at = timezone.now()
+        target.save(update_fields=changed)
         forum.post_publish(post=target, announce=case.kind == Case.Kind.HELD)
         audit(
             moderator=moderator,

@@ -63,6 +63,7 @@ def decide(request, case_id):
                 case_id=case_id,
                 moderator=request.user,
                 body=data["body"],
+                title=data["title"],
                 reason=data["reason"],
                 seen_version=version,
             )

@@ -118,6 +118,59 @@ def test_redact_and_approve_keeps_the_original_as_a_revision(patient, category, 
     assert AuditEntry.objects.get().action == "redact_approve"
 
 
+def test_a_redaction_is_marked_as_a_moderators_edit_not_the_authors(patient, category, moderator):
+    question = ask(patient, category, body=PHONE_BODY)
+    services.case_redact_and_approve(
+        case_id=case_of(question).pk, moderator=moderator, body="Please call me to discuss it."
+    )
+    question.refresh_from_db()
+    assert question.redacted_at is not None and question.edited_at is None
+    assert Revision.objects.get(object_id=question.pk).editor == moderator
+
+
+def test_redaction_fixes_a_questions_title_and_keeps_the_old_one(patient, category, moderator):
+    question = forum.question_create(
+        author=patient, title="Call me on 13812345678 please", body=PHONE_BODY, category=category
+    )
+    services.case_redact_and_approve(
+        case_id=case_of(question).pk,
+        moderator=moderator,
+        title="A question about my mother's plan",
+        body="Please call me to discuss my mother's chemotherapy plan.",
+    )
+    question.refresh_from_db()
+    assert question.title == "A question about my mother's plan"
+    assert "13812345678" not in question.slug and "13812345678" not in question.search_document
+    revision = Revision.objects.get(object_id=question.pk)
+    assert (revision.title, revision.body) == ("Call me on 13812345678 please", PHONE_BODY)
+    approved = Notification.objects.get(recipient=patient, verb=Verb.POST_APPROVED)
+    assert approved.data["title"] == "A question about my mother's plan"
+
+
+def test_a_redacted_title_must_still_be_a_title(patient, category, moderator):
+    question = ask(patient, category, body=PHONE_BODY)
+    with pytest.raises(ValidationError):
+        services.case_redact_and_approve(
+            case_id=case_of(question).pk, moderator=moderator, title="Short", body="Fine text."
+        )
+    assert Question.objects.get(pk=question.pk).state == PostState.PENDING
+
+
+def test_only_a_question_has_a_title_to_redact(question_factory, user_factory, moderator):
+    from forum.models import Answer
+
+    answer = question_factory(answers=1).answers.get()
+    services.post_flag(post=answer, user=user_factory(), reason="personal_data")
+    with pytest.raises(ValidationError, match="Only a question"):
+        services.case_redact_and_approve(
+            case_id=case_of(answer).pk,
+            moderator=moderator,
+            title="A title for an answer",
+            body="Shorter answer.",
+        )
+    assert Answer.objects.get(pk=answer.pk).redacted_at is None
+
+
 def test_a_decided_case_is_not_decided_twice(patient, category, moderator, user_factory):
     other = user_factory(role="moderator")
     question = ask(patient, category, body=PHONE_BODY)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from accounts.models import User
 from forum import services as forum
 from forum.models import PostState, Question
+from moderation import services
 from moderation.models import AuditEntry, Case, Flag
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +244,58 @@ def test_delete_needs_the_password_then_leaves_posts_as_former_member(
     page = client.get(question.get_absolute_url()).content.decode()
     assert "Former member" in page and patient.name not in page
     assert ContentType.objects.exists()
+
+
+def _redacted_question(patient, category, moderator):
+    question = held_question(patient, category)
+    services.case_redact_and_approve(
+        case_id=Case.objects.get().pk,
+        moderator=moderator,
+        title="A question about my treatment plan",
+        body="Please call me on [removed].",
+    )
+    question.refresh_from_db()
+    return question
+
+
+def test_a_redacted_post_says_a_moderator_edited_it(client, patient, category, moderator):
+    question = _redacted_question(patient, category, moderator)
+    for language, marked in (("en", "edited by a moderator"), ("zh-hans", "已由管理员编辑")):
+        content = client.get(question.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+        content = content.content.decode()
+        assert marked in content
+        assert "· edited</p>" not in content and "· 已编辑</p>" not in content
+
+
+def test_only_moderators_see_what_a_redaction_replaced(
+    client, patient, category, moderator, user_factory
+):
+    question = _redacted_question(patient, category, moderator)
+    for reader in (None, patient, user_factory()):
+        if reader is not None:
+            client.force_login(reader)
+        content = client.get(question.get_absolute_url()).content.decode()
+        assert "13812345678" not in content and "earlier version" not in content
+    client.force_login(moderator)
+    content = client.get(question.get_absolute_url()).content.decode()
+    assert "1 earlier version (moderators only)" in content
+    assert "13812345678" in content and "A question about my plan" in content
+    assert f"Replaced by {moderator.name}" in content
+
+
+def test_the_queue_lets_a_moderator_fix_a_questions_title(client, patient, category, moderator):
+    question = held_question(patient, category)
+    client.force_login(moderator)
+    queue = client.get(reverse("moderation:queue")).content.decode()
+    assert 'name="title" value="A question about my plan"' in queue
+    client.post(
+        reverse("moderation:decide", args=[Case.objects.get().pk]),
+        {
+            "action": "redact",
+            "title": "A question about my treatment plan",
+            "body": "Please call me on [removed].",
+            "version": question.updated_at.isoformat(),
+        },
+    )
+    question.refresh_from_db()
+    assert question.title == "A question about my treatment plan" and question.redacted_at
