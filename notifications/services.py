@@ -50,7 +50,7 @@ DEFAULTS = {
     Verb.THANKED: (True, False),
     Verb.POST_APPROVED: (True, False),
     Verb.POST_REJECTED: (True, True),
-    Verb.SPECIALTY_QUESTION: (False, False),  # doctors opt in
+    Verb.SPECIALTY_QUESTION: (True, False),  # in-app unless a doctor turns it off; e-mail opt-in
     Verb.QUEUE_ITEM: (True, False),
     Verb.RSVP_CONFIRMED: (True, True),
     Verb.WAITLIST_PROMOTED: (True, True),

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from forum import services as forum
 from notifications import payloads, services
-from notifications.models import Notification, Preference, Verb
+from notifications.models import Notification, OutgoingEmail, Preference, Verb
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_nothing_is_pushed_before_commit_or_after_rollback(
             question=question, author=doctor, body="Rest, hydrate and walk a little."
         )
         raise RuntimeError("the request failed after the answer")
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(recipient=patient).exists()
     assert inbox() == []
 
 
@@ -121,13 +121,27 @@ def test_anonymous_asker_stays_anonymous_in_notifications(question_factory, pati
         assert patient.name not in json.dumps(notification.data)
 
 
-def test_doctors_hear_of_new_questions_in_their_specialty_only_if_they_opt_in(
+def test_doctors_hear_of_new_questions_in_their_specialty_on_the_site_by_default(
+    doctor_factory,
+    question_factory,
+    category,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    doctor = doctor_factory(specialties=[category])
+    assert not Preference.objects.filter(user=doctor).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        question_factory(category=category)
+    assert Notification.objects.filter(verb=Verb.SPECIALTY_QUESTION, recipient=doctor).count() == 1
+    assert not OutgoingEmail.objects.filter(recipient=doctor).exists() and mailoutbox == []
+
+
+def test_doctors_who_turn_specialty_questions_off_hear_nothing(
     doctor_factory, question_factory, category
 ):
-    keen, quiet = doctor_factory(specialties=[category]), doctor_factory(specialties=[category])
-    Preference.objects.create(user=keen, verb=Verb.SPECIALTY_QUESTION, in_app=True, email=False)
+    quiet = doctor_factory(specialties=[category])
+    Preference.objects.create(user=quiet, verb=Verb.SPECIALTY_QUESTION, in_app=False, email=False)
     question_factory(category=category)
-    assert Notification.objects.filter(verb=Verb.SPECIALTY_QUESTION, recipient=keen).count() == 1
     assert not Notification.objects.filter(recipient=quiet).exists()
 
 
