@@ -35,7 +35,7 @@ class UserAdmin(DjangoUserAdmin):
 class PhysicianProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "title", "hospital", "department", "status", "created_at"]
     list_filter = ["status", "title", "specialties"]
-    search_fields = ["user__email", "user__name", "licence_number", "hospital"]
+    search_fields = ["user__email", "user__name", "licence_number", "hospital", "hospital_zh"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
     readonly_fields = ["status", "decided_by", "decided_at", "decision_reason", "created_at"]

@@ -1,9 +1,12 @@
 import zoneinfo
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import PhysicianProfile, User
+from core.timezones import zone_choice_label, zone_choices, zone_label
 from forum.models import Category
 
 
@@ -32,7 +35,16 @@ class PhysicianApplicationForm(forms.ModelForm):
 
     class Meta:
         model = PhysicianProfile
-        fields = ["title", "hospital", "department", "specialties", "licence_number", "bio"]
+        fields = [
+            "title",
+            "hospital",
+            "hospital_zh",
+            "department",
+            "department_zh",
+            "specialties",
+            "licence_number",
+            "bio",
+        ]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, user=None, **kwargs):
@@ -58,20 +70,27 @@ class PhysicianApplicationForm(forms.ModelForm):
             )
 
 
-def timezone_choices():
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+def _default_zone_label() -> str:
+    return gettext("%(zone)s (the site's default)") % {"zone": zone_label(settings.TIME_ZONE)}
 
 
 class ProfileForm(forms.ModelForm):
-    timezone = forms.ChoiceField(
-        label=_("Time zone"),
-        required=False,
-        choices=lambda: [("", _("China Standard Time (Asia/Shanghai)")), *timezone_choices()],
-    )
+    timezone = forms.ChoiceField(label=_("Time zone"), required=False)
 
     class Meta:
         model = User
         fields = ["name", "timezone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["timezone"]
+        # Labelled in the reader's language when the page is built; a zone
+        # chosen under an older name stays selectable.
+        choices = [("", _default_zone_label()), *zone_choices()]
+        current = self.instance.timezone
+        if current and current not in dict(choices) and current in zoneinfo.available_timezones():
+            choices.insert(1, (current, zone_choice_label(current)))
+        field.choices = choices
 
 
 class AccountDeleteForm(forms.Form):

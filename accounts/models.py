@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -116,7 +117,19 @@ class PhysicianProfile(models.Model):
     )
     title = models.CharField(_("title"), max_length=20, choices=Title)
     hospital = models.CharField(_("hospital"), max_length=120)
+    hospital_zh = models.CharField(
+        _("hospital in Chinese"),
+        max_length=120,
+        blank=True,
+        help_text=_("Shown to readers of the Chinese pages; leave empty if it is the same."),
+    )
     department = models.CharField(_("department"), max_length=120)
+    department_zh = models.CharField(
+        _("department in Chinese"),
+        max_length=120,
+        blank=True,
+        help_text=_("Shown to readers of the Chinese pages; leave empty if it is the same."),
+    )
     specialties = models.ManyToManyField(
         "forum.Category",
         related_name="physicians",
@@ -163,6 +176,21 @@ class PhysicianProfile(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
+
+    @property
+    def hospital_label(self) -> str:
+        """The hospital's name in the reader's language, where there is a Chinese one."""
+        return _in_reader_language(self.hospital, self.hospital_zh)
+
+    @property
+    def department_label(self) -> str:
+        return _in_reader_language(self.department, self.department_zh)
+
+
+def _in_reader_language(name: str, name_zh: str) -> str:
+    if name_zh and (get_language() or "").startswith("zh"):
+        return name_zh
+    return name
 
 
 def user_is_verified_doctor(user) -> bool:

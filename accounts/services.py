@@ -30,13 +30,17 @@ def account_create(
     title: str = PhysicianProfile.Title.ATTENDING,
     hospital: str = "",
     department: str = "",
+    hospital_zh: str = "",
+    department_zh: str = "",
     licence_number: str = "",
     specialties: list[Category] | None = None,
 ) -> User:
     """Create an active account whose e-mail address is already confirmed.
 
     A doctor gets a physician profile, verified only when ``verified`` is set;
-    a moderator is staff so the admin opens to them.
+    a hospital or department left out is the department's own
+    (``SHUKANG_HOSPITAL``, ``SHUKANG_DEPARTMENT`` and their Chinese forms).
+    A moderator is staff so the admin opens to them.
     """
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in User.Role.values:
@@ -70,7 +74,10 @@ def account_create(
                 user=user,
                 title=title,
                 hospital=hospital or settings.SHUKANG_HOSPITAL,
+                hospital_zh=hospital_zh or ("" if hospital else settings.SHUKANG_HOSPITAL_ZH),
                 department=department or settings.SHUKANG_DEPARTMENT,
+                department_zh=department_zh
+                or ("" if department else settings.SHUKANG_DEPARTMENT_ZH),
                 licence_number=licence_number or f"UNVERIFIED-{uuid.uuid4().hex[:12]}",
                 status=PhysicianProfile.Status.VERIFIED
                 if verified
@@ -92,6 +99,8 @@ def physician_apply(
     licence_number: str,
     specialties: list[Category],
     bio: str = "",
+    hospital_zh: str = "",
+    department_zh: str = "",
 ) -> PhysicianProfile:
     """File (or refile) a physician application for a moderator to verify.
 
@@ -112,7 +121,9 @@ def physician_apply(
             profile = PhysicianProfile(user=user)
         profile.title = title
         profile.hospital = hospital.strip()
+        profile.hospital_zh = hospital_zh.strip()
         profile.department = department.strip()
+        profile.department_zh = department_zh.strip()
         profile.licence_number = licence_number.strip()
         profile.bio = bio.strip()
         profile.status = PhysicianProfile.Status.PENDING
@@ -274,7 +285,9 @@ def account_export(*, user: User) -> dict:
         data["physician_profile"] = {
             "title": profile.title,
             "hospital": profile.hospital,
+            "hospital_zh": profile.hospital_zh,
             "department": profile.department,
+            "department_zh": profile.department_zh,
             "licence_number": profile.licence_number,
             "specialties": [category.name for category in profile.specialties.all()],
             "bio": profile.bio,

@@ -362,6 +362,9 @@ LOGGING = {
 # The department whose physicians answer, used where a profile leaves it out.
 SHUKANG_HOSPITAL = os.environ.get("SHUKANG_HOSPITAL", "Shu-Kang Hospital")
 SHUKANG_DEPARTMENT = os.environ.get("SHUKANG_DEPARTMENT", "Department of Gastrointestinal Oncology")
+# Their Chinese forms, shown on the Chinese pages.
+SHUKANG_HOSPITAL_ZH = os.environ.get("SHUKANG_HOSPITAL_ZH", "舒康医院")
+SHUKANG_DEPARTMENT_ZH = os.environ.get("SHUKANG_DEPARTMENT_ZH", "胃肠肿瘤科")
 # The site's public address, for links in e-mails sent outside a request.
 SHUKANG_SITE_URL = os.environ.get("SHUKANG_SITE_URL", "http://127.0.0.1:8000")
 

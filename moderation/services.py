@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import PhysicianProfile, User
@@ -80,12 +80,21 @@ def _open_case(*, target, kind: str, reasons: list[str]) -> tuple[Case, bool]:
         ), False
 
 
+def _describe_in_every_language(target) -> dict[str, str]:
+    """``_describe`` in each of the site's languages; a notification shows the reader's."""
+    described = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            described[code] = str(_describe(target))
+    return described
+
+
 def _announce_case(case: Case, target) -> None:
     notify(
         recipients=_moderators(),
         verb=Verb.QUEUE_ITEM,
         url=f"/moderation/#case-{case.pk}",
-        data={"title": str(_describe(target))},
+        data={"title": _describe_in_every_language(target)},
     )
 
 

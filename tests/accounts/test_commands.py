@@ -1,4 +1,6 @@
+import io
 import os
+import re
 import subprocess
 import sys
 
@@ -6,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from accounts.models import User
+from accounts.models import PhysicianProfile, User
+from salon.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +98,13 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(capsys):
     assert "dr.wang@shukang.example" in output
     assert "shukang-demo-2026" in output
     assert User.objects.filter(role="doctor", physician_profile__status="verified").count() >= 3
+
+
+def test_seeded_doctors_events_and_places_have_chinese_names():
+    call_command("seed_demo", stdout=io.StringIO())
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    for profile in PhysicianProfile.objects.all():
+        assert chinese.search(profile.hospital_zh) and chinese.search(profile.department_zh)
+    for title, location in Event.objects.values_list("title", "location"):
+        assert chinese.search(title), title
+        assert not location or chinese.search(location), location

@@ -152,3 +152,22 @@ def test_signing_in_keeps_the_forum_caches_and_a_rename_in_the_admin_empties_the
         patient.save()  # as the admin saves
     assert listcache.version() != before
     assert "Renamed By A Moderator" in client.get("/questions/").content.decode()
+
+
+def test_doctor_created_without_a_hospital_gets_the_departments_names_in_both_languages(
+    settings,
+):
+    settings.SHUKANG_HOSPITAL, settings.SHUKANG_HOSPITAL_ZH = "Shu-Kang Hospital", "舒康医院"
+    settings.SHUKANG_DEPARTMENT, settings.SHUKANG_DEPARTMENT_ZH = "GI Oncology", "胃肠肿瘤科"
+    profile = account_create(
+        email="d@example.com", password=PASSWORD, role="doctor"
+    ).physician_profile
+    assert (profile.hospital, profile.hospital_zh) == ("Shu-Kang Hospital", "舒康医院")
+    assert (profile.department, profile.department_zh) == ("GI Oncology", "胃肠肿瘤科")
+
+
+def test_a_hospital_given_without_its_chinese_name_is_not_given_the_defaults_one():
+    profile = account_create(
+        email="d@example.com", password=PASSWORD, role="doctor", hospital="Union Hospital"
+    ).physician_profile
+    assert (profile.hospital, profile.hospital_zh) == ("Union Hospital", "")

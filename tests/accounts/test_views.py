@@ -171,3 +171,72 @@ def test_profile_form_refuses_an_unknown_time_zone(client, patient):
 def test_password_is_never_in_a_page(client, patient):
     client.force_login(patient)
     assert PASSWORD not in client.get(reverse("accounts:profile")).content.decode()
+
+
+CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+
+
+def test_physician_title_prompt_is_chinese_on_the_chinese_page(client, patient):
+    client.force_login(patient)
+    content = client.get(reverse("accounts:doctor-apply"), **CHINESE).content.decode()
+    assert "- 请选择 -" in content and "Select an option" not in content
+
+
+def test_application_keeps_the_chinese_names_of_hospital_and_department(client, patient):
+    client.force_login(patient)
+    client.post(
+        reverse("accounts:doctor-apply"),
+        application(hospital_zh="舒康医院", department_zh="胃肠肿瘤科"),
+    )
+    profile = PhysicianProfile.objects.get(user=patient)
+    assert (profile.hospital_zh, profile.department_zh) == ("舒康医院", "胃肠肿瘤科")
+
+
+def test_doctor_pages_name_hospital_and_department_in_the_readers_language(client, doctor):
+    PhysicianProfile.objects.filter(user=doctor).update(
+        hospital="Shu-Kang Hospital",
+        hospital_zh="舒康医院",
+        department="GI Oncology",
+        department_zh="胃肠肿瘤科",
+    )
+    for url in (
+        reverse("accounts:doctor-list"),
+        reverse("accounts:doctor-detail", args=[doctor.pk]),
+    ):
+        chinese = client.get(url, **CHINESE).content.decode()
+        english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "舒康医院" in chinese and "胃肠肿瘤科" in chinese
+        assert "Shu-Kang Hospital" not in chinese and "GI Oncology" not in chinese
+        assert "Shu-Kang Hospital" in english and "舒康医院" not in english
+
+
+def test_doctor_without_a_chinese_hospital_name_shows_the_one_given(client, doctor):
+    PhysicianProfile.objects.filter(user=doctor).update(hospital="协和医院", hospital_zh="")
+    content = client.get(reverse("accounts:doctor-list"), **CHINESE).content.decode()
+    assert "协和医院" in content
+
+
+def test_time_zones_are_listed_by_their_chinese_names(client, patient):
+    client.force_login(patient)
+    content = client.get(reverse("accounts:profile"), **CHINESE).content.decode()
+    assert '<option value="" selected>北京时间（网站默认）</option>' in content
+    assert '<option value="Asia/Tokyo">日本时间（UTC+09:00）</option>' in content
+    assert '<option value="Asia/Shanghai">北京时间（UTC+08:00）</option>' in content
+    assert ">Asia/Tokyo<" not in content and "Asia/Shanghai）" not in content
+
+
+def test_time_zones_are_listed_by_their_english_names_in_english(client, patient):
+    client.force_login(patient)
+    content = client.get(reverse("accounts:profile"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="Asia/Shanghai">China Standard Time (UTC+08:00)</option>' in content
+    assert '<option value="America/New_York">United States (New York) Time' in content
+
+
+def test_a_time_zone_saved_under_an_old_name_stays_chosen(client, patient):
+    User.objects.filter(pk=patient.pk).update(timezone="Asia/Calcutta")
+    client.force_login(patient)
+    content = client.get(reverse("accounts:profile"), **CHINESE).content.decode()
+    assert '<option value="Asia/Calcutta" selected>印度时间（UTC+05:30）</option>' in content
+    client.post(reverse("accounts:profile"), {"name": "Zhang", "timezone": "Asia/Calcutta"})
+    patient.refresh_from_db()
+    assert patient.timezone == "Asia/Calcutta"

@@ -171,6 +171,21 @@ def test_only_a_question_has_a_title_to_redact(question_factory, user_factory, m
     assert Answer.objects.get(pk=answer.pk).redacted_at is None
 
 
+def test_moderators_hear_of_a_queue_item_in_their_own_language(patient, category, moderator):
+    from django.utils import translation
+
+    from notifications.texts import notification_text
+
+    ask(patient, category, body=PHONE_BODY)
+    notification = Notification.objects.get(recipient=moderator, verb=Verb.QUEUE_ITEM)
+    with translation.override("zh-hans"):
+        chinese = notification_text(notification.verb, notification.data)
+    with translation.override("en"):
+        english = notification_text(notification.verb, notification.data)
+    assert chinese == "待审核队列有新内容：问题 “A question about my treatment”"
+    assert english == "New in the moderation queue: question “A question about my treatment”"
+
+
 def test_a_decided_case_is_not_decided_twice(patient, category, moderator, user_factory):
     other = user_factory(role="moderator")
     question = ask(patient, category, body=PHONE_BODY)

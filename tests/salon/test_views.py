@@ -477,3 +477,27 @@ def test_the_admin_lists_and_edits_salon_data(admin_client, event_factory, patie
     for model in ("event", "rsvp", "livequestion", "vote"):
         assert admin_client.get(reverse(f"admin:salon_{model}_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:salon_event_change", args=[event.pk])).status_code == 200
+
+
+def test_event_times_name_their_zone_in_the_readers_language(client, event_factory, patient):
+    event = event_factory()
+    chinese = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert "(北京时间)" in chinese.content.decode()
+    assert "(China Standard Time)" in english.content.decode()
+    for response in (chinese, english):
+        assert "(CST)" not in response.content.decode()
+    patient.timezone = "Europe/London"
+    patient.save(update_fields=["timezone"])
+    client.force_login(patient)
+    content = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content
+    assert "(英国时间)" in content.decode()
+
+
+def test_host_cards_name_hospital_and_department_in_chinese(client, event_factory, host):
+    host.physician_profile.hospital_zh = "舒康医院"
+    host.physician_profile.department_zh = "胃肠肿瘤科"
+    host.physician_profile.save()
+    event = event_factory()
+    content = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "舒康医院 · 胃肠肿瘤科" in content
