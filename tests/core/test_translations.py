@@ -311,6 +311,8 @@ class Site:
             "accounts:doctor-detail": {"user_id": self.doctor.pk},
             "forum:question-redirect": {"pk": question.pk},
             "forum:question-detail": {"pk": question.pk, "slug": question.slug},
+            "forum:answer-fragment": {"pk": question.pk, "post_pk": self.answer.pk},
+            "forum:reply-fragment": {"pk": question.pk, "post_pk": self.reply.pk},
             "forum:answer-create": {"pk": question.pk},
             "forum:reply-create": {"pk": question.pk},
             "forum:question-edit": {"pk": question.pk},
