@@ -457,7 +457,9 @@ def test_visitors_question_page_comes_from_the_cache_until_it_changes(
     assert "Accepted by the asker" in after(
         lambda: services.answer_accept(answer=answer, user=question.author)
     )
-    assert "1 thanks" in after(lambda: services.answer_thank(answer=answer, user=user_factory()))
+    assert "Thanked by 1 person" in after(
+        lambda: services.answer_thank(answer=answer, user=user_factory())
+    )
     assert ">Locked<" in after(lambda: question_lock(question=question, moderator=moderator))
     profile = answer.author.physician_profile
 
@@ -469,3 +471,32 @@ def test_visitors_question_page_comes_from_the_cache_until_it_changes(
     assert "Accepted by the asker" not in after(
         lambda: services.answer_unaccept(question=question, user=question.author)
     )
+
+
+# Plural forms
+
+
+def test_thanks_are_counted_in_proper_english(
+    client, question_factory, user_factory, django_capture_on_commit_callbacks
+):
+    from forum import services
+
+    question = question_factory(answers=1)
+    answer = question.answers.get()
+    services.answer_thank(answer=answer, user=user_factory())
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Thanked by 1 person" in page and "1 thanks" not in page
+    assert "Thanked once" in client.get(reverse("forum:question-list")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the visitors' page cache moves on
+        services.answer_thank(answer=answer, user=user_factory())
+    assert "Thanked by 2 people" in client.get(question.get_absolute_url()).content.decode()
+    assert "Thanked 2 times" in client.get(reverse("forum:question-list")).content.decode()
+
+
+def test_thanks_are_counted_in_chinese(client, question_factory, user_factory):
+    from forum import services
+
+    question = question_factory(answers=1)
+    services.answer_thank(answer=question.answers.get(), user=user_factory())
+    page = client.get(question.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "1 人感谢" in page.content.decode()
