@@ -36,8 +36,15 @@ class QuestionForm(forms.Form):
         required=False,
         help_text=_("Up to 5, separated by commas, for example: Chemotherapy, Nutrition"),
     )
+    # Left unchosen it says nothing: the asker may be writing about someone else.
     asker = forms.ChoiceField(
-        label=_("Who is this question about?"), choices=Question.Asker.choices
+        label=_("Who is this question about?"),
+        choices=[
+            *[choice for choice in Question.Asker.choices if choice[0]],
+            (Question.Asker.NOT_SAID, _("I would rather not say")),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
     )
     stage = forms.ChoiceField(
         label=_("Diagnosis stage"), choices=Question.Stage.choices, required=False
@@ -186,5 +193,7 @@ class ListFilterForm(forms.Form):
         label=_("Treatment"),
     )
     asker = forms.ChoiceField(
-        required=False, choices=[("", _("Anyone")), *Question.Asker.choices], label=_("Asked by")
+        required=False,
+        choices=[("", _("Anyone")), *[c for c in Question.Asker.choices if c[0]]],
+        label=_("Asked by"),
     )

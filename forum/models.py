@@ -125,6 +125,8 @@ class Post(models.Model):
 
 class Question(Post):
     class Asker(models.TextChoices):
+        # Nothing is assumed: "I" may be a daughter writing about her father.
+        NOT_SAID = "", _("Not said")
         SELF = "self", _("Myself")
         FAMILY = "family", _("A family member")
         FRIEND = "friend", _("A friend")
@@ -162,7 +164,9 @@ class Question(Post):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="questions", verbose_name=_("tags"))
     is_anonymous = models.BooleanField(_("ask anonymously"), default=False)
-    asker = models.CharField(_("who is asking"), max_length=10, choices=Asker, default=Asker.SELF)
+    asker = models.CharField(
+        _("who is asking"), max_length=10, choices=Asker, blank=True, default=Asker.NOT_SAID
+    )
     stage = models.CharField(_("diagnosis stage"), max_length=10, choices=Stage, blank=True)
     treatment = models.CharField(
         _("current treatment"), max_length=16, choices=Treatment, blank=True

@@ -224,7 +224,7 @@ def question_create(
     category: Category,
     tags: list[str] | None = None,
     is_anonymous: bool = False,
-    asker: str = Question.Asker.SELF,
+    asker: str = Question.Asker.NOT_SAID,
     stage: str = "",
     treatment: str = "",
     regimen: str = "",

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -471,6 +473,39 @@ def test_visitors_question_page_comes_from_the_cache_until_it_changes(
     assert "Accepted by the asker" not in after(
         lambda: services.answer_unaccept(question=question, user=question.author)
     )
+
+
+# Who the question is about
+
+
+def checked_asker(html: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="asker" value="([^"]*)"[^>]* checked>', html)
+
+
+def test_the_ask_form_presumes_nobody_is_asking_for_themselves(client, patient, category):
+    client.force_login(patient)
+    form = client.get(reverse("forum:question-ask")).content.decode()
+    assert checked_asker(form) == [""] and "I would rather not say" in form
+    client.post(reverse("forum:question-ask"), (ASK | {"category": category.pk}) | {"asker": ""})
+    question = Question.objects.get()
+    assert question.asker == Question.Asker.NOT_SAID
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Asking for" not in page and "Myself" not in page
+
+
+def test_a_question_says_whom_it_is_about_when_told(client, patient, category):
+    client.force_login(patient)
+    client.post(reverse("forum:question-ask"), ASK | {"category": category.pk, "asker": "family"})
+    question = Question.objects.get()
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Asking for" in page and "A family member" in page
+    # Editing keeps the choice.
+    edit = client.get(reverse("forum:question-edit", args=[question.pk])).content.decode()
+    assert checked_asker(edit) == ["family"]
+
+
+def test_questions_asked_without_saying_are_not_said(question_factory):
+    assert question_factory().asker == Question.Asker.NOT_SAID
 
 
 # Plural forms
