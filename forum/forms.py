@@ -79,6 +79,7 @@ class QuestionForm(forms.Form):
     )
 
     CHECKS = ("confirm_personal_data", "not_emergency")
+    NOTICE_CODES = ("personal_data", "emergency")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,19 +93,38 @@ class QuestionForm(forms.Form):
         if self.personal_data and not data.get("confirm_personal_data"):
             self.add_error(
                 None,
-                _(
-                    "Your question seems to contain personal data. Please remove it, or confirm below to send it to a moderator."
+                forms.ValidationError(
+                    _(
+                        "Your question seems to contain personal data. Please remove it, or confirm below to send it to a moderator."
+                    ),
+                    code="personal_data",
                 ),
             )
         self.emergency = detectors.has_emergency_words(text)
         if self.emergency and not data.get("not_emergency"):
             self.add_error(
                 None,
-                _(
-                    "What you describe may need urgent care. If it is an emergency, call 120 or go to the nearest emergency department now."
+                forms.ValidationError(
+                    _(
+                        "What you describe may need urgent care. If it is an emergency, call 120 or go to the nearest emergency department now."
+                    ),
+                    code="emergency",
                 ),
             )
         return data
+
+    def notice_errors(self) -> list[str]:
+        """Form-wide errors besides the two that the page's notice words itself.
+
+        The notice (forum/_question_notice.html) puts the emergency first and
+        then lists what to fix; these are the rest of that list.
+        """
+        return [
+            message
+            for error in self.non_field_errors().as_data()
+            if error.code not in self.NOTICE_CODES
+            for message in error.messages
+        ]
 
     def clean_tags(self):
         names = split_tags(self.cleaned_data["tags"])

@@ -97,8 +97,7 @@ def question_ask(request):
                 messages.success(
                     request, _("Your question is published. Doctors will be notified.")
                 )
-            else:
-                messages.warning(request, _("Your question is waiting for a moderator's review."))
+            # A held question's page says it waits, and why: no second notice.
             return redirect(question)
     return render(
         request, "forum/question_ask.html", {"form": form, "tags": selectors.tag_suggestions()}

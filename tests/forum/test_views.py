@@ -508,6 +508,38 @@ def test_questions_asked_without_saying_are_not_said(question_factory):
     assert question_factory().asker == Question.Asker.NOT_SAID
 
 
+# The ask page's notice
+
+EMERGENCY_AND_PHONE = (
+    "My father started vomiting blood an hour ago; please call me on 13812345678 about it."
+)
+
+
+def test_emergency_and_personal_data_make_one_notice_with_the_emergency_first(
+    client, patient, category
+):
+    client.force_login(patient)
+    response = client.post(
+        reverse("forum:question-ask"), ASK | {"category": category.pk, "body": EMERGENCY_AND_PHONE}
+    )
+    content = response.content.decode()
+    main = content[content.index('<main id="main"') : content.index("</main>")]
+    assert main.count('role="alert"') == 1 and main.count('data-testid="form-notice"') == 1
+    assert 'class="emergency-box' not in main and "errorlist nonfield" not in main
+    # The emergency guidance once, then what to fix.
+    assert main.count("call 120") == 1
+    emergency = main.index("Do you need help right now?")
+    assert emergency < main.index("This is not an emergency") < main.index("Personal data found")
+    assert "“13812345678” looks like a phone number" in main
+    assert not Question.objects.exists()
+
+
+def test_the_ask_page_says_how_to_get_help_before_anything_is_typed(client, patient):
+    client.force_login(patient)
+    content = client.get(reverse("forum:question-ask")).content.decode()
+    assert "Is this an emergency?" in content and 'data-testid="form-notice"' not in content
+
+
 # Plural forms
 
 
