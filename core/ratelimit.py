@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from core.suspension import suspension_message
+
 
 class RateLimited(PermissionDenied):
     """Too many actions of one kind in the window; answered with 429."""
@@ -45,7 +47,5 @@ def require_can_post(user) -> None:
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied(_("Please sign in first."))
     if user.is_suspended:
-        raise PermissionDenied(
-            _("Your account is suspended until %(date)s. You can still read everything.")
-            % {"date": user.suspended_until.strftime("%Y-%m-%d %H:%M")}
-        )
+        # The end in the person's own zone, as their pages and the audit log show times.
+        raise PermissionDenied(suspension_message(user))

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from accounts import selectors as account_selectors
 from accounts.models import user_is_verified_doctor
 from core.health import run_checks
+from core.refusals import refusal_text
 from forum import selectors as forum_selectors
 from forum.models import Category
 from salon import selectors as salon_selectors
@@ -41,7 +42,8 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
-    return render(request, "errors/403.html", status=403)
+    # The service's reason reaches the person: suspended until when, only the asker may accept.
+    return render(request, "errors/403.html", {"reason": refusal_text(exception)}, status=403)
 
 
 def page_not_found(request, exception=None):

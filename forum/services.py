@@ -497,9 +497,8 @@ def answer_thank(*, answer: Answer, user: User) -> bool:
 
 
 def question_follow(*, question: Question, user: User) -> None:
-    """Follow a question to hear of new answers and replies."""
-    if not user.is_authenticated:
-        raise PermissionDenied
+    """Follow a question to hear of new answers and replies; suspended members may not."""
+    require_can_post(user)
     Follow.objects.get_or_create(question=question, user=user)
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import user_is_verified_doctor
 from core.pagecache import visitor_page
+from core.refusals import refusal_status, refusal_text
 from forum import listcache, selectors, services
 from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
@@ -26,6 +27,29 @@ def _apply_errors(form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def _can_write(user) -> bool:
+    return user.is_authenticated and not user.is_suspended
+
+
+def _question_context(request, question, page, **extra) -> dict:
+    """What the question page needs to show ``page`` to this reader."""
+    user = request.user
+    is_open = question.is_published and not question.is_locked
+    if "answer_form" not in extra:  # answer_create passes its refused form
+        can_answer = _can_write(user) and is_open and user_is_verified_doctor(user)
+        extra["answer_form"] = AnswerForm() if can_answer else None
+    return {
+        "question": question,
+        "qpage": page,
+        "reply_form": ReplyForm(),
+        # Closed for a suspended member, who is told so instead of losing a draft.
+        "can_write": _can_write(user),
+        "can_reply": _can_write(user) and is_open,
+        "is_asker": user.is_authenticated and user.pk == question.author_id,
+        **extra,
+    }
 
 
 def _question_list_page(request, *, category=None, tag=None, template="forum/question_list.html"):
@@ -87,11 +111,16 @@ def tag_detail(request, slug):
 @login_required
 def question_ask(request):
     form = QuestionForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             question = services.question_create(author=request.user, **form.service_kwargs())
         except ValidationError as error:
             _apply_errors(form, error)
+        except PermissionDenied as error:
+            # Suspended, or past the rate limit: say why, and keep what was typed.
+            form.add_error(None, refusal_text(error))
+            status = refusal_status(error)
         else:
             if question.is_published:
                 messages.success(
@@ -100,7 +129,10 @@ def question_ask(request):
             # A held question's page says it waits, and why: no second notice.
             return redirect(question)
     return render(
-        request, "forum/question_ask.html", {"form": form, "tags": selectors.tag_suggestions()}
+        request,
+        "forum/question_ask.html",
+        {"form": form, "tags": selectors.tag_suggestions()},
+        status=status,
     )
 
 
@@ -114,23 +146,16 @@ def question_detail(request, pk, slug):
     if slug != question.slug and question.slug:
         return redirect(question, permanent=True)
     page = selectors.question_page(question=question, viewer=request.user)
-    can_answer = (
-        user_is_verified_doctor(request.user) and question.is_published and not question.is_locked
-    )
     return TemplateResponse(
-        request,
-        "forum/question_detail.html",
-        {
-            "question": question,
-            "qpage": page,
-            "answer_form": AnswerForm() if can_answer else None,
-            "reply_form": ReplyForm(),
-            "can_reply": request.user.is_authenticated
-            and question.is_published
-            and not question.is_locked,
-            "is_asker": request.user.is_authenticated and request.user.pk == question.author_id,
-        },
+        request, "forum/question_detail.html", _question_context(request, question, page)
     )
+
+
+def _question_page_again(request, question, *, status: int, **extra):
+    """The question page once more, with a refused form and what was typed in it."""
+    page = selectors.question_page(question=question, viewer=request.user)
+    context = _question_context(request, question, page, **extra)
+    return render(request, "forum/question_detail.html", context, status=status)
 
 
 @login_required
@@ -138,6 +163,7 @@ def question_detail(request, pk, slug):
 def answer_create(request, pk):
     question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
     form = AnswerForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             answer = services.answer_create(
@@ -145,23 +171,15 @@ def answer_create(request, pk):
             )
         except ValidationError as error:
             _apply_errors(form, error)
+        except PermissionDenied as error:
+            if not user_is_verified_doctor(request.user):
+                raise  # never had the form: the 403 page says why
+            form.add_error(None, refusal_text(error))
+            status = refusal_status(error)
         else:
             messages.success(request, _("Your answer is published."))
             return redirect(f"{question.get_absolute_url()}#answer-{answer.pk}")
-    page = selectors.question_page(question=question, viewer=request.user)
-    return render(
-        request,
-        "forum/question_detail.html",
-        {
-            "question": question,
-            "qpage": page,
-            "answer_form": form,
-            "reply_form": ReplyForm(),
-            "can_reply": True,
-            "is_asker": request.user.pk == question.author_id,
-        },
-        status=400,
-    )
+    return _question_page_again(request, question, status=status, answer_form=form)
 
 
 @login_required
@@ -169,6 +187,7 @@ def answer_create(request, pk):
 def reply_create(request, pk):
     question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
     form = ReplyForm(request.POST)
+    status = 400
     if form.is_valid():
         answer = None
         if form.cleaned_data["answer"]:
@@ -183,16 +202,20 @@ def reply_create(request, pk):
                 answer=answer,
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            problems = error.messages
+        except PermissionDenied as error:
+            problems, status = [refusal_text(error)], refusal_status(error)
         else:
             return redirect(f"{question.get_absolute_url()}#reply-{reply.pk}")
     else:
-        messages.error(
-            request,
-            _("Your reply could not be posted: %(errors)s")
-            % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
-        )
-    return redirect(question)
+        problems = [e for errors in form.errors.values() for e in errors]
+    # The page again, with the reply box open on what was typed and why it was refused.
+    draft = {
+        "answer_id": form.cleaned_data.get("answer"),
+        "body": request.POST.get("body", ""),
+        "error": _("Your reply could not be posted: %(errors)s") % {"errors": " ".join(problems)},
+    }
+    return _question_page_again(request, question, status=status, reply_draft=draft)
 
 
 @login_required
@@ -201,15 +224,21 @@ def question_edit(request, pk):
     if question.author_id != request.user.pk:
         raise PermissionDenied
     form = QuestionForm(request.POST or None, initial=QuestionForm.initial_for(question))
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             services.question_edit(question=question, editor=request.user, **form.service_kwargs())
         except ValidationError as error:
             _apply_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, refusal_text(error))
+            status = refusal_status(error)
         else:
             messages.success(request, _("Your changes are saved."))
             return redirect(question)
-    return render(request, "forum/question_edit.html", {"form": form, "question": question})
+    return render(
+        request, "forum/question_edit.html", {"form": form, "question": question}, status=status
+    )
 
 
 def _post_for_edit(request, model, pk):
@@ -223,25 +252,34 @@ def _post_for_edit(request, model, pk):
 def answer_edit(request, pk):
     answer = _post_for_edit(request, Answer, pk)
     form = AnswerForm(request.POST or None, initial={"body": answer.body})
-    if request.method == "POST" and form.is_valid():
-        services.answer_edit(answer=answer, editor=request.user, body=form.cleaned_data["body"])
-        messages.success(request, _("Your changes are saved."))
-        return redirect(answer.get_absolute_url())
-    return render(
-        request, "forum/post_edit.html", {"form": form, "post": answer, "question": answer.question}
-    )
+    return _post_edit_page(request, form, answer, services.answer_edit, editing="answer")
 
 
 @login_required
 def reply_edit(request, pk):
     reply = _post_for_edit(request, Reply, pk)
     form = ReplyForm(request.POST or None, initial={"body": reply.body})
+    return _post_edit_page(request, form, reply, services.reply_edit, editing="reply")
+
+
+def _post_edit_page(request, form, post, edit, *, editing: str):
+    status = 200
     if request.method == "POST" and form.is_valid():
-        services.reply_edit(reply=reply, editor=request.user, body=form.cleaned_data["body"])
-        messages.success(request, _("Your changes are saved."))
-        return redirect(reply.get_absolute_url())
+        try:
+            edit(**{editing: post}, editor=request.user, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, refusal_text(error))
+            status = refusal_status(error)
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect(post.get_absolute_url())
     return render(
-        request, "forum/post_edit.html", {"form": form, "post": reply, "question": reply.question}
+        request,
+        "forum/post_edit.html",
+        {"form": form, "post": post, "question": post.question},
+        status=status,
     )
 
 
@@ -296,8 +334,12 @@ def question_follow(request, pk):
         services.question_unfollow(question=question, user=request.user)
         messages.success(request, _("You no longer follow this question."))
     else:
-        services.question_follow(question=question, user=request.user)
-        messages.success(request, _("You follow this question and will hear of new answers."))
+        try:
+            services.question_follow(question=question, user=request.user)
+        except PermissionDenied as error:
+            messages.error(request, refusal_text(error))
+        else:
+            messages.success(request, _("You follow this question and will hear of new answers."))
     return redirect(question)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.ratelimit import RateLimited
+from core.refusals import refusal_text
 from salon import calendar, selectors, services
 from salon.forms import AnsweredForm, EventForm, LiveQuestionForm
 from salon.live import votes_label
@@ -88,6 +89,9 @@ def event_rsvp(request, pk):
                 )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    except PermissionDenied as error:
+        # Suspended, say: told why on the event's page.
+        messages.error(request, refusal_text(error))
     return redirect(event)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.ratelimit import require_can_post
 from notifications.models import Verb
 from notifications.services import notify
 from salon import live
@@ -54,11 +55,12 @@ def _require_open_for_rsvp(event: Event) -> None:
 def rsvp_create(*, event: Event, user: User) -> RSVP:
     """Take a place at an event, or a place on its waitlist when it is full.
 
-    Locks the event row, so concurrent sign-ups are counted one after the
-    other and the confirmed places never exceed the capacity.
+    Refused, like every write, to a suspended member (who may still give a
+    place up: ``rsvp_cancel``). Locks the event row, so concurrent sign-ups
+    are counted one after the other and the confirmed places never exceed
+    the capacity.
     """
-    if not user.is_authenticated or not user.is_active:
-        raise PermissionDenied
+    require_can_post(user)
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         _require_open_for_rsvp(event)

@@ -567,3 +567,99 @@ def test_thanks_are_counted_in_chinese(client, question_factory, user_factory):
     services.answer_thank(answer=question.answers.get(), user=user_factory())
     page = client.get(question.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "1 人感谢" in page.content.decode()
+
+
+# Suspended members and refusals
+
+
+def suspend(user, days=3):
+    from django.utils import timezone
+
+    user.suspended_until = timezone.now() + timezone.timedelta(days=days)
+    user.save(update_fields=["suspended_until"])
+    return user
+
+
+def test_a_suspended_member_is_told_before_typing_that_asking_is_closed(client, patient):
+    client.force_login(suspend(patient))
+    content = client.get(reverse("forum:question-ask")).content.decode()
+    assert 'data-testid="suspension-banner"' in content
+    assert 'data-testid="form-closed"' in content and 'name="title"' not in content
+
+
+def test_a_question_refused_for_a_suspension_keeps_its_text_and_says_why(client, patient, category):
+    client.force_login(patient)
+    form = client.get(reverse("forum:question-ask"))
+    assert 'name="title"' in form.content.decode()
+    suspend(patient)  # while the form is open
+    response = client.post(reverse("forum:question-ask"), ASK | {"category": category.pk})
+    content = response.content.decode()
+    assert response.status_code == 403 and not Question.objects.exists()
+    assert "Your account is suspended until" in content.split('data-testid="form-notice"')[1]
+    assert ASK["body"] in content and ASK["title"] in content
+
+
+def test_a_reply_refused_for_a_suspension_keeps_its_text(client, question_factory, patient):
+    question = question_factory(answers=1)
+    answer = question.answers.get()
+    client.force_login(suspend(patient))
+    response = client.post(
+        reverse("forum:reply-create", args=[question.pk]),
+        {"body": "Did the numbness go away for you?", "answer": answer.pk},
+    )
+    content = response.content.decode()
+    assert response.status_code == 403 and not Reply.objects.exists()
+    box = content[content.index(f'id="reply-body-{answer.pk}"') :]
+    assert box.index("Did the numbness go away for you?") < box.index("</textarea>")
+    assert f'id="reply-error-{answer.pk}"' in content and "suspended until" in content
+
+
+def test_a_reply_too_short_keeps_its_text(client, question_factory, patient):
+    question = question_factory()
+    client.force_login(patient)
+    response = client.post(reverse("forum:reply-create", args=[question.pk]), {"body": "?"})
+    content = response.content.decode()
+    assert response.status_code == 400 and 'id="reply-error-question"' in content
+    assert '<details class="reply-box" open>' in content
+
+
+def test_a_suspended_members_question_page_has_no_write_controls(client, question_factory, patient):
+    question = question_factory(answers=1, replies=1)
+    client.force_login(suspend(patient))
+    content = client.get(question.get_absolute_url()).content.decode()
+    assert 'data-testid="suspension-banner"' in content and 'data-testid="form-closed"' in content
+    for control in ('class="reply-box"', 'class="flag-link"', ">Follow<"):
+        assert control not in content
+
+
+def test_a_suspended_member_cannot_follow_and_is_told_why(client, question_factory, patient):
+    from forum.models import Follow
+
+    question = question_factory()
+    client.force_login(suspend(patient))
+    response = client.post(reverse("forum:question-follow", args=[question.pk]), follow=True)
+    assert not Follow.objects.filter(user=patient).exists()
+    assert "Your account is suspended until" in response.content.decode()
+
+
+def test_a_suspended_physicians_answer_keeps_its_text(client, question_factory, doctor):
+    question = question_factory()
+    client.force_login(suspend(doctor))
+    body = "Numbness from oxaliplatin usually eases over six to twelve months."
+    response = client.post(reverse("forum:answer-create", args=[question.pk]), {"body": body})
+    content = response.content.decode()
+    assert response.status_code == 403 and not Answer.objects.exists()
+    assert body in content and "suspended until" in content
+
+
+def test_the_403_page_says_what_the_service_said(client, question_factory, user_factory):
+    question = question_factory(answers=1)
+    client.force_login(user_factory())
+    response = client.post(reverse("forum:answer-accept", args=[question.answers.get().pk]))
+    assert response.status_code == 403
+    assert "Only the person who asked can accept an answer." in response.content.decode()
+    response = client.post(
+        reverse("forum:answer-accept", args=[question.answers.get().pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "只有提问者" in response.content.decode()

@@ -349,6 +349,25 @@ def test_signing_up_again_after_cancelling(event_factory, patient):
     assert RSVP.objects.filter(event=event, user=patient).count() == 1
 
 
+def test_a_suspended_member_cannot_take_a_place_or_join_the_waitlist(event_factory, user_factory):
+    suspended = user_factory()
+    suspended.suspended_until = timezone.now() + timedelta(days=3)
+    suspended.save(update_fields=["suspended_until"])
+    for event in (event_factory(), event_factory(capacity=1, attendees=[user_factory()])):
+        before = snapshot(event)
+        with pytest.raises(PermissionDenied, match="suspended until"):
+            services.rsvp_create(event=event, user=suspended)
+        assert snapshot(event) == before
+
+
+def test_a_suspended_member_may_still_give_a_place_up(event_factory, patient):
+    event = event_factory(attendees=[patient])
+    patient.suspended_until = timezone.now() + timedelta(days=3)
+    patient.save(update_fields=["suspended_until"])
+    services.rsvp_cancel(event=event, user=patient)
+    assert RSVP.objects.get(event=event, user=patient).status == RSVP.Status.CANCELLED
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sign_ups_never_exceed_the_capacity(event_factory, user_factory):

@@ -198,6 +198,18 @@ def test_bad_rsvps_show_the_message_on_the_page_and_change_nothing(
     assert list(RSVP.objects.values_list("user_id", "status")) == before
 
 
+def test_a_suspended_member_is_told_why_they_cannot_take_a_place(client, event_factory, patient):
+    event = event_factory()
+    patient.suspended_until = timezone.now() + timedelta(days=3)
+    patient.save(update_fields=["suspended_until"])
+    client.force_login(patient)
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert 'data-testid="form-closed"' in page and "Take a place" not in page
+    response = client.post(reverse("salon:event-rsvp", args=[event.pk]), follow=True)
+    assert "Your account is suspended until" in response.content.decode().split("</header>")[1]
+    assert not RSVP.objects.exists()
+
+
 def test_visitors_are_sent_to_sign_in_to_rsvp(client, event_factory):
     event = event_factory()
     response = client.post(reverse("salon:event-rsvp", args=[event.pk]))
