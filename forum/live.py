@@ -1,7 +1,9 @@
 """Newly published answers and replies, pushed to everyone reading the question.
 
 Fragments are rendered with the page's own partials, once per language, as
-a visitor sees them (SPEC section 6: ``/ws/questions/<id>/``).
+a visitor sees them (SPEC section 6: ``/ws/questions/<id>/``). A signed-in
+reader sees more (accept, thank, reply, flag): their page fetches the post
+again, for its own session, from the address in ``fragment``.
 """
 
 import logging
@@ -9,6 +11,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from core.layer import group_send_all
@@ -46,6 +49,10 @@ def _fragment(post, language: str) -> dict:
             "id": post.pk,
             "html": html,
             "author": str(author_display(post, visitor)),
+            "fragment": reverse(
+                "forum:answer-fragment" if isinstance(post, Answer) else "forum:reply-fragment",
+                args=[question.pk, post.pk],
+            ),
             **({"answer": post.answer_id} if isinstance(post, Reply) else {}),
         }
 

@@ -254,6 +254,64 @@ def question_page(*, question: Question, viewer: User) -> QuestionPage:
     return page
 
 
+def question_post_page(
+    *, question: Question, viewer: User, kind: str, pk: int
+) -> tuple[Answer | Reply, QuestionPage]:
+    """One answer or reply of ``question`` as the question page shows it to ``viewer``, or 404.
+
+    What a live page inserts when the question's socket announces a new post:
+    the same visibility as ``question_page`` (a reply under an answer the
+    viewer may not see is not shown there either) and the same attributes,
+    in a fixed number of queries. ``question`` comes from
+    ``question_get_for_viewer``.
+    """
+    if kind == "answer":
+        post = (
+            Answer.objects.visible_to(viewer)
+            .filter(question=question, pk=pk)
+            .select_related("author", "author__physician_profile")
+            .first()
+        )
+    elif kind == "reply":
+        post = (
+            Reply.objects.visible_to(viewer)
+            .filter(question=question, pk=pk)
+            .select_related("author")
+            .first()
+        )
+    else:
+        post = None
+    if post is None:
+        raise Http404
+    post.question = question
+    page = QuestionPage(question=question, answers=[], question_replies=[])
+    if isinstance(post, Reply):
+        if post.answer_id and not (
+            Answer.objects.visible_to(viewer).filter(question=question, pk=post.answer_id).exists()
+        ):
+            raise Http404
+        posts = [post]
+    else:
+        post.is_accepted = post.pk == question.accepted_answer_id
+        post.visible_replies = list(
+            Reply.objects.visible_to(viewer)
+            .filter(question=question, answer=post)
+            .select_related("author")
+            .order_by("created_at", "pk")
+        )
+        for reply in post.visible_replies:
+            reply.question = question
+        page.answers = [post]
+        if viewer.is_authenticated:
+            page.thanked_ids = set(
+                Thanks.objects.filter(user=viewer, answer=post).values_list("answer_id", flat=True)
+            )
+        posts = [post, *post.visible_replies]
+    if viewer.is_authenticated and viewer.is_moderator:
+        _attach_earlier_versions(posts)
+    return post, page
+
+
 def _attach_earlier_versions(posts: list) -> None:
     """Hang each post's revisions, newest first, on it as ``earlier_versions``."""
     ids_by_type = defaultdict(list)

@@ -24,6 +24,18 @@ urlpatterns = [
     ),
     path("answers/<int:pk>/delete/", views.post_delete, {"kind": "answer"}, name="answer-delete"),
     path("replies/<int:pk>/delete/", views.post_delete, {"kind": "reply"}, name="reply-delete"),
+    path(
+        "questions/<int:pk>/answers/<int:post_pk>/",
+        views.post_fragment,
+        {"kind": "answer"},
+        name="answer-fragment",
+    ),
+    path(
+        "questions/<int:pk>/replies/<int:post_pk>/",
+        views.post_fragment,
+        {"kind": "reply"},
+        name="reply-fragment",
+    ),
     path("search/", views.search, name="search"),
     # Last: the slug would otherwise swallow the action paths above.
     path("questions/<int:pk>/<str:slug>/", views.question_detail, name="question-detail"),

@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import user_is_verified_doctor
 from core.pagecache import visitor_page
@@ -34,7 +35,7 @@ def _can_write(user) -> bool:
 
 
 def _question_context(request, question, page, **extra) -> dict:
-    """What the question page needs to show ``page`` to this reader."""
+    """What the question page and its live fragments need to show ``page`` to this reader."""
     user = request.user
     is_open = question.is_published and not question.is_locked
     if "answer_form" not in extra:  # answer_create passes its refused form
@@ -156,6 +157,24 @@ def _question_page_again(request, question, *, status: int, **extra):
     page = selectors.question_page(question=question, viewer=request.user)
     context = _question_context(request, question, page, **extra)
     return render(request, "forum/question_detail.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def post_fragment(request, pk, kind, post_pk):
+    """One new answer or reply as the question page shows it to this reader.
+
+    The question's socket says what is new; the open page asks for it here,
+    in its own session, so the asker can accept it and members can thank,
+    reply and flag without a reload. The question page's visibility rules
+    apply, in a fixed number of queries.
+    """
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    post, page = selectors.question_post_page(
+        question=question, viewer=request.user, kind=kind, pk=post_pk
+    )
+    context = _question_context(request, question, page, answer_form=None, **{kind: post})
+    return TemplateResponse(request, f"forum/question_detail.html#{kind}", context)
 
 
 @login_required

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import ngettext
 
 from forum.selectors import author_display
 
@@ -15,3 +16,13 @@ def author_name(context, post):
 def public_author_name(post):
     """The author's name as anyone may see it, for lists shared by visitors and members."""
     return author_display(post, None)
+
+
+@register.simple_tag
+def plural_form(singular: str, plural: str, number: int) -> str:
+    """The active language's form of a message for ``number``, its %(counter)s left unfilled.
+
+    For a script that changes the count on the page (static/js/live.js fills
+    it in, choosing the form with the browser's Intl.PluralRules).
+    """
+    return ngettext(singular, plural, number)

@@ -77,6 +77,26 @@ class LiveSocket {
 }
 
 const toasts = document.querySelector("[data-toasts]");
+// Posts already announced on this page ("answer-12"): an answer on an open
+// question reaches the asker twice, as a notification and on the question's
+// socket, and is worth one toast.
+const announced = new Set();
+
+function postKey(url) {
+  try {
+    return new URL(url, window.location.href).hash.slice(1);
+  } catch {
+    return "";
+  }
+}
+
+function toastOnce(key, text, url) {
+  if (key) {
+    if (announced.has(key)) return;
+    announced.add(key);
+  }
+  toast(text, url);
+}
 
 function toast(text, url) {
   if (!toasts) return;
@@ -110,13 +130,49 @@ function startNotifications(bell) {
         if (message.id > lastSeen) lastSeen = message.id;
         if (shown.has(message.id)) return;
         shown.add(message.id);
-        toast(message.text, message.url);
+        // A new answer or reply may also arrive on this page's question socket.
+        const isPost = message.verb === "answer" || message.verb === "reply";
+        toastOnce(isPost ? postKey(message.url) : "", message.text, message.url);
         document.dispatchEvent(new CustomEvent("shukang:notification", { detail: message }));
       } else if (message.type === "read") {
         setUnread(message.unread);
       }
     },
   });
+}
+
+// A new post as this reader would see it after a reload: a signed-in page
+// asks for it in its own session (the asker's Accept, members' Thank, Reply
+// and Flag); a visitor's page uses the copy in the message, rendered for
+// visitors. Null when the post is no longer there for this reader.
+async function postHtml(section, message) {
+  if (!("ownFragments" in section.dataset) || !message.fragment) return message.html;
+  try {
+    const response = await fetch(message.fragment, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+    if (response.status === 404) return null;
+    if (response.ok) return await response.text();
+  } catch {
+    // Offline for a moment: the visitors' copy now, the full one on reload.
+  }
+  return message.html;
+}
+
+function answerCount(section) {
+  const heading = section.querySelector("#answers-title");
+  if (!heading) return;
+  const count = section.querySelectorAll("article.answer").length;
+  const lang = document.documentElement.lang || "en";
+  let rule = "other";
+  try {
+    rule = new Intl.PluralRules(lang).select(count);
+  } catch {
+    // An unknown language tag: the general form.
+  }
+  const form = (rule === "one" && heading.dataset.countOne) || heading.dataset.countOther;
+  if (form) heading.textContent = form.replace("%(counter)s", String(count));
 }
 
 function startQuestion(section) {
@@ -132,20 +188,25 @@ function startQuestion(section) {
       notice.textContent = section.dataset.stoppedText;
       section.querySelector("h2")?.after(notice);
     },
-    onMessage(message) {
+    async onMessage(message) {
+      if (message.type !== "answer" && message.type !== "reply") return;
       const anchor = `${message.type}-${message.id}`;
       if (document.getElementById(anchor)) return;
+      const html = await postHtml(section, message);
+      // Another message may have brought it meanwhile.
+      if (!html || document.getElementById(anchor)) return;
       if (message.type === "answer") {
         section.querySelector("[data-empty-answers]")?.remove();
-        section.insertAdjacentHTML("beforeend", message.html);
-      } else if (message.type === "reply") {
-        const key = message.answer ? `answer-${message.answer}` : "question";
-        document.querySelector(`[data-replies-for="${key}"]`)?.insertAdjacentHTML("beforeend", message.html);
+        section.insertAdjacentHTML("beforeend", html);
+        answerCount(section);
       } else {
-        return;
+        const key = message.answer ? `answer-${message.answer}` : "question";
+        const list = document.querySelector(`[data-replies-for="${key}"]`);
+        if (!list) return;
+        list.insertAdjacentHTML("beforeend", html);
       }
       document.getElementById(anchor)?.classList.add("is-new");
-      toast(`${message.author}: ${section.dataset.newText || "+1"}`);
+      toastOnce(anchor, `${message.author}: ${section.dataset.newText || "+1"}`);
     },
   });
 }
