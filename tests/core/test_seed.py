@@ -115,3 +115,15 @@ def test_no_demo_step_lies_in_the_future_whenever_the_seed_runs(clock):
     assert command.plan_forum(timeline) > 0
     assert demo_salon.plan(timeline) > 0
     assert all(when <= now for when, _order, _step in timeline.steps)
+
+
+def test_a_demo_seeded_before_the_chinese_event_titles_gets_no_second_copies(seed):
+    seed()
+    renamed = [item for item in demo_salon.EVENTS if "was" in item]
+    for item in renamed:
+        Event.objects.filter(title=item["title"]).update(title=item["was"])
+    count = Event.objects.count()
+
+    seed()
+
+    assert Event.objects.count() == count
