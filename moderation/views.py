@@ -2,11 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
+from forum import selectors as forum_selectors
 from forum.models import Answer, Question, Reply
 from moderation import selectors, services
 from moderation.forms import BlockedTermForm, DecisionForm, FlagForm, SuspendForm
@@ -141,12 +143,31 @@ def lock(request, question_id):
 POST_KINDS = {"question": Question, "answer": Answer, "reply": Reply}
 
 
-@login_required
-def flag(request, kind, pk):
+def _flaggable_post(*, kind: str, pk: int, viewer: User):
+    """The published post, if its question page shows it to ``viewer``; else 404.
+
+    A published answer or reply is no more readable than the question (and,
+    for a reply, the answer) it hangs under: hidden, held or deleted, that is
+    a 404 on the question page, so it is one here too.
+    """
     model = POST_KINDS.get(kind)
     if model is None:
         raise PermissionDenied
     post = get_object_or_404(model.objects.published(), pk=pk)
+    if model is not Question:
+        post.question = forum_selectors.question_get_for_viewer(pk=post.question_id, viewer=viewer)
+    answer_id = getattr(post, "answer_id", None)
+    if (
+        answer_id is not None
+        and not Answer.objects.visible_to(viewer).filter(pk=answer_id).exists()
+    ):
+        raise Http404
+    return post
+
+
+@login_required
+def flag(request, kind, pk):
+    post = _flaggable_post(kind=kind, pk=pk, viewer=request.user)
     form = FlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
