@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import IdField
 from moderation.models import FlagReason
 
 
@@ -58,3 +59,7 @@ class SuspendForm(forms.Form):
 
 class BlockedTermForm(forms.Form):
     term = forms.CharField(label=_("Word or phrase"), max_length=80)
+
+
+class BlockedTermRemoveForm(forms.Form):
+    remove = IdField()

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +11,13 @@ from accounts.models import User
 from forum import selectors as forum_selectors
 from forum.models import Answer, Question, Reply
 from moderation import selectors, services
-from moderation.forms import BlockedTermForm, DecisionForm, FlagForm, SuspendForm
+from moderation.forms import (
+    BlockedTermForm,
+    BlockedTermRemoveForm,
+    DecisionForm,
+    FlagForm,
+    SuspendForm,
+)
 from moderation.models import BlockedTerm
 
 LOG_PER_PAGE = 50
@@ -86,8 +92,11 @@ def words(request):
     form = BlockedTermForm(request.POST or None)
     if request.method == "POST":
         if "remove" in request.POST:
+            removal = BlockedTermRemoveForm(request.POST)
+            if not removal.is_valid():
+                raise BadRequest(removal.errors.as_text())
             services.blocked_term_remove(
-                term=get_object_or_404(BlockedTerm, pk=request.POST["remove"]),
+                term=get_object_or_404(BlockedTerm, pk=removal.cleaned_data["remove"]),
                 moderator=request.user,
             )
             return redirect("moderation:words")

@@ -1,6 +1,20 @@
 from django import forms
 
+from core.forms import IdListField
 from notifications.models import Verb
+
+
+class MarkReadForm(forms.Form):
+    """Mark some notifications read (``id``, repeated), or all of them (``all``)."""
+
+    id = IdListField(required=False)
+    all = forms.BooleanField(required=False)
+    next = forms.CharField(required=False)
+
+    def clean_next(self) -> str:
+        """Only a path on this site: never ``//elsewhere.example``."""
+        target = self.cleaned_data["next"]
+        return target if target.startswith("/") and not target.startswith("//") else ""
 
 
 class PreferencesForm(forms.Form):

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -8,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from notifications import selectors, services
-from notifications.forms import PreferencesForm
+from notifications.forms import MarkReadForm, PreferencesForm
 from notifications.models import Verb
 from notifications.texts import notification_text
 
@@ -28,18 +29,15 @@ def notification_list(request):
 @login_required
 @require_POST
 def notification_mark_read(request):
-    ids = request.POST.getlist("id")
-    if request.POST.get("all"):
+    form = MarkReadForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest(form.errors.as_text())
+    if form.cleaned_data["all"]:
         services.notifications_mark_read(user=request.user)
         messages.success(request, _("All notifications are marked as read."))
     else:
-        services.notifications_mark_read(
-            user=request.user, ids=[int(i) for i in ids if i.isdigit()]
-        )
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("notifications:list")
+        services.notifications_mark_read(user=request.user, ids=form.cleaned_data["id"])
+    return redirect(form.cleaned_data["next"] or "notifications:list")
 
 
 def _verbs_for(user: User) -> list[str]:
