@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from core.forms import MAX_ID
 from notifications import payloads, selectors, services
 
 UNAUTHENTICATED = 4401
@@ -65,6 +66,22 @@ class SessionSocketMixin:
         await self.leave()
         await self.close(code=code)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Pass on only a JSON object with a string ``type``; ignore any other frame.
+
+        Channels would raise on a binary frame, broken or too deeply nested
+        JSON, and ``receive_json`` on a ``type`` that cannot be looked up; the
+        socket would close with 1011. The page never sends those, so no answer.
+        """
+        if not text_data:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except (ValueError, RecursionError):
+            return
+        if isinstance(content, dict) and isinstance(content.get("type"), str):
+            await self.receive_json(content, **kwargs)
+
     async def send_json(self, content, close=False):
         # Layer messages queued before the refusal must not follow the close frame.
         if not getattr(self, "refused", False):
@@ -116,6 +133,8 @@ class NotificationConsumer(SessionSocketMixin, AsyncJsonWebsocketConsumer):
         ids = content.get("ids")
         if not isinstance(ids, list):
             return
+        # Only ids a row can have: past 64 bits SQLite's driver would raise.
+        ids = [i for i in ids if type(i) is int and 0 < i <= MAX_ID]
         marked = await database_sync_to_async(services.notifications_mark_read)(
             user=self.user, ids=ids
         )
