@@ -60,7 +60,7 @@ def test_ask_answer_reply_thank_accept_and_find(site, new_page):
     expect(other.get_by_text("it got better after a few months")).to_be_visible()
     other.locator("article.answer").first.get_by_role("button", name="Thank").click()
     expect(other.get_by_text("You thanked this answer")).to_be_visible()
-    expect(other.locator("article.answer").first.get_by_text("1 thanks")).to_be_visible()
+    expect(other.locator("article.answer").first.get_by_text("Thanked by 1 person")).to_be_visible()
 
     asker.reload()
     asker.locator("article.answer").first.get_by_role("button", name="Accept this answer").click()
