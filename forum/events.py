@@ -10,11 +10,18 @@ from functools import partial
 from django.db import transaction
 
 from accounts.models import PhysicianProfile, User
+from core.tasks import task_enqueue
 from forum import live
 from forum.models import Answer, Question, Reply
 from forum.selectors import author_display, person_display
-from notifications.models import Verb
+from notifications.models import Notification, OutgoingEmail, Verb
 from notifications.services import notify
+
+# Followers told of a new answer by the answering request itself. A popular
+# question's followers are told by the worker after the commit instead
+# (forum.tasks.answer_followers_notify): a thousand notifications and
+# e-mails kept the doctor who answered waiting (docs/BENCHMARKS.md).
+FOLLOWERS_IN_REQUEST = 100
 
 
 def _both_languages(obj) -> dict:
@@ -48,16 +55,31 @@ def _question_published(question: Question) -> None:
 
 
 def _answer_published(answer: Answer) -> None:
+    followers = User.objects.filter(followed_questions__question=answer.question)
+    if followers.count() > FOLLOWERS_IN_REQUEST:
+        from forum.tasks import answer_followers_notify as task
+
+        task_enqueue(task, answer_id=answer.pk)
+    else:
+        answer_followers_notify(answer)
+    transaction.on_commit(partial(live.broadcast_post, answer))
+
+
+def answer_followers_notify(answer: Answer) -> list[Notification]:
+    """Tell the question's followers of ``answer``, except those already told of it."""
     question = answer.question
-    followers = User.objects.filter(followed_questions__question=question)
-    notify(
-        recipients=followers,
+    url = answer.get_absolute_url()
+    told = Notification.objects.filter(verb=Verb.ANSWER, url=url).values("recipient_id")
+    mailed = OutgoingEmail.objects.filter(verb=Verb.ANSWER, url=url).values("recipient_id")
+    return notify(
+        recipients=User.objects.filter(followed_questions__question=question)
+        .exclude(pk__in=told)
+        .exclude(pk__in=mailed),
         verb=Verb.ANSWER,
-        url=answer.get_absolute_url(),
+        url=url,
         data={"actor": answer.author.name, "title": question.title},
         actor=answer.author,
     )
-    transaction.on_commit(partial(live.broadcast_post, answer))
 
 
 def _reply_published(reply: Reply) -> None:
