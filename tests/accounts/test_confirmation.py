@@ -33,9 +33,9 @@ def messages_on(response) -> list[str]:
 def test_confirming_in_the_browser_that_signed_up_signs_the_member_in(client, signed_up):
     page = client.get(signed_up)
     # The link shows a form: mail scanners that follow links confirm nothing.
-    assert page.status_code == 200 and f'action="{signed_up}"' in " ".join(
-        page.content.decode().split()
-    )
+    # (The form's key is signed anew, so once a second has passed it differs.)
+    assert page.status_code == 200
+    assert re.search(r'action="/accounts/confirm-email/[^"]+/"', page.content.decode())
     response = client.post(signed_up, follow=True)
     assert response.redirect_chain[-1][0] == "/"
     assert response.context["user"].email == SIGNUP["email"]

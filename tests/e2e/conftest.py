@@ -229,7 +229,7 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="en-US", viewport={"width": 360, "height": 780})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     yield page
     context.close()
 
@@ -243,7 +243,7 @@ def new_page(browser):
         context = browser.new_context(locale=locale, viewport={"width": 360, "height": 780})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(20_000)
         return page
 
     yield make
