@@ -160,37 +160,6 @@ def manage(project: Path, env: dict[str, str], *command: str, timeout: int = 180
     return result.stdout
 
 
-def git(*args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(common.REPO), *args], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def copy_project(project: Path, commit: str | None) -> str:
-    """Copy the working tree, or a commit, to project; say which code it is."""
-    head = git("rev-parse", "--short", commit or "HEAD").strip()
-    if not commit:
-        changed = sorted(
-            line[3:]
-            for line in git("status", "--porcelain", "--untracked-files=all").splitlines()
-            if not line[3:].startswith("bench/")
-        )
-        shutil.copytree(common.REPO, project, ignore=common.COPY_IGNORE)
-        if not changed:
-            return f"working tree = commit {head}"
-        return f"working tree on commit {head}, uncommitted: {', '.join(changed)}"
-    project.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(common.REPO), "archive", head], capture_output=True, check=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(project)], input=archive, check=True)
-    # The benchmark's own scripts may not be committed yet.
-    for script in ("forum_seed.py", "forum_profile.py"):
-        (project / "bench").mkdir(exist_ok=True)
-        shutil.copy2(common.REPO / "bench" / script, project / "bench" / script)
-    return f"commit {head} (git archive), bench/ from the working tree"
-
-
 def prepare(
     workdir: Path,
     env: dict[str, str],
@@ -204,7 +173,7 @@ def prepare(
     Return the copy and what the seeding wrote.
     """
     project = workdir / "project"
-    code = copy_project(project, commit)
+    code = common.copy_project(project, commit, scripts=("forum_seed.py", "forum_profile.py"))
     (project / "bench_bare.py").write_text(BARE_VIEW)
     (project / "templates" / "bench_bare.html").write_text(BARE_TEMPLATE)
     with (project / "config" / "urls.py").open("a") as urls:

@@ -215,6 +215,50 @@ def bench_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def copy_project(
+    project: Path, commit: str | None, *, scripts: tuple[str, ...] = (), patch: Path | None = None
+) -> str:
+    """Copy the working tree, or a commit, to project; say which code it is.
+
+    ``scripts`` are files of bench/ that the copy of a commit takes from the
+    working tree, since the benchmark's own scripts may not be committed yet.
+    ``patch`` (a diff from the repository's root) is applied to the copy of
+    a commit: a change measured before it is committed.
+    """
+    head = git("rev-parse", "--short", commit or "HEAD").strip()
+    if patch is not None:
+        if not commit:
+            sys.exit("a patch applies to a commit: give --commit too")
+        code = copy_project(project, commit, scripts=scripts)
+        subprocess.run(["git", "apply", str(patch.resolve())], cwd=project, check=True)
+        return f"{code}, with {patch.name} applied"
+    if not commit:
+        changed = sorted(
+            line[3:]
+            for line in git("status", "--porcelain", "--untracked-files=all").splitlines()
+            if not line[3:].startswith("bench/")
+        )
+        shutil.copytree(REPO, project, ignore=COPY_IGNORE)
+        if not changed:
+            return f"working tree = commit {head}"
+        return f"working tree on commit {head}, uncommitted: {', '.join(changed)}"
+    project.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", head], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(project)], input=archive, check=True)
+    for script in scripts:
+        (project / "bench").mkdir(exist_ok=True)
+        shutil.copy2(REPO / "bench" / script, project / "bench" / script)
+    return f"commit {head} (git archive), bench/ from the working tree"
+
+
 def prepare(workdir: Path, env: dict[str, str]) -> tuple[Path, list[str]]:
     """Copy the project, build its static files and catalogues, seed a database.
 
