@@ -65,7 +65,7 @@ def _answer_published(answer: Answer) -> None:
     transaction.on_commit(partial(live.broadcast_post, answer))
 
 
-def answer_followers_notify(answer: Answer) -> list[Notification]:
+def answer_followers_notify(answer: Answer, *, in_worker: bool = False) -> list[Notification]:
     """Tell the question's followers of ``answer``, except those already told of it."""
     question = answer.question
     url = answer.get_absolute_url()
@@ -79,6 +79,7 @@ def answer_followers_notify(answer: Answer) -> list[Notification]:
         url=url,
         data={"actor": answer.author.name, "title": question.title},
         actor=answer.author,
+        in_worker=in_worker,
     )
 
 

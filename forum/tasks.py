@@ -11,13 +11,13 @@ from forum.models import Answer
 def answer_followers_notify(*, answer_id: int) -> int:
     """Tell a popular question's followers of a new answer; returns how many were told.
 
-    Queued with the answer's transaction. Safe to run twice: followers told
-    already are skipped, and an answer withdrawn meanwhile is announced to
-    nobody.
+    Queued with the answer's transaction; pushes to the followers' sockets
+    itself, after its commit. Safe to run twice: followers told already are
+    skipped, and an answer withdrawn meanwhile is announced to nobody.
     """
     published = Answer.objects.published().select_related("question", "author")
     answer = published.filter(pk=answer_id).first()
     if answer is None:
         return 0
     with transaction.atomic():
-        return len(events.answer_followers_notify(answer))
+        return len(events.answer_followers_notify(answer, in_worker=True))

@@ -8,7 +8,7 @@ from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from core.forms import MAX_ID
-from notifications import payloads, selectors, services
+from notifications import fanout, payloads, selectors, services
 
 UNAUTHENTICATED = 4401
 
@@ -110,7 +110,14 @@ class NotificationConsumer(SessionSocketMixin, AsyncJsonWebsocketConsumer):
         self.user = user
         self.language = socket_language(self.scope)
         await self.join_session(user)
+        # Long lists of notifications arrive through this process's listener.
+        fanout.listener().add(user.pk, self)
         await self.send_json(await database_sync_to_async(selectors.hello)(user=user))
+
+    async def leave(self) -> None:
+        if hasattr(self, "user"):
+            fanout.listener().remove(self.user.pk, self)
+        await super().leave()
 
     async def receive_json(self, content, **kwargs):
         if not hasattr(self, "user") or not isinstance(content, dict):

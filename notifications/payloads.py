@@ -9,6 +9,9 @@ from notifications.texts import notification_text
 
 CREATED = "notification.created"
 REVOKED = "session.revoked"
+FANOUT = "notifications.fanout"
+# Every server process's fan-out listener (notifications.fanout), one member each.
+FANOUT_GROUP = "notifications.fanout"
 
 
 def layer_event(notification: Notification, *, unread: int) -> dict:
@@ -22,6 +25,11 @@ def layer_event(notification: Notification, *, unread: int) -> dict:
         "created": notification.created_at.isoformat(),
         "unread": unread,
     }
+
+
+def fanout_event(events: list[tuple[int, dict]]) -> dict:
+    """Many recipients' ``layer_event``s in one message, each with its recipient's id."""
+    return {"type": FANOUT, "events": [[user_id, event] for user_id, event in events]}
 
 
 def notification_payload(event: dict) -> dict:

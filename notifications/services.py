@@ -33,8 +33,12 @@ from notifications.texts import notification_text
 
 logger = logging.getLogger(__name__)
 
-# Recipients pushed to from the acting request itself; more go through the worker.
+# Recipients pushed to from the acting request itself; more go through the
+# worker, and reach the sockets by fan-out, one message per server process.
 DIRECT_PUSH_MAX = 20
+# Notifications in one fan-out message: a thousand followers' make about
+# 300 kB, and the first processes start delivering before the last is sent.
+FANOUT_BATCH = 200
 # What a failing mail server raises; the e-mail task retries on these.
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
 # An unsent e-mail nobody has tried for this long has lost its retries.
@@ -80,12 +84,15 @@ def notify(
     url: str,
     data: dict | None = None,
     actor: User | None = None,
+    in_worker: bool = False,
 ) -> list[Notification]:
     """Notify ``recipients`` of ``verb`` inside the caller's transaction.
 
     The caller chooses the recipients and never passes unpublished content
     (SPEC section 5); the actor is never notified of their own action.
-    ``data`` must already show names as the recipients may see them.
+    ``data`` must already show names as the recipients may see them. A task
+    passes ``in_worker``: it pushes after its own commit however many there
+    are, rather than queueing another task to do it.
     """
     data = data or {}
     people = {
@@ -104,7 +111,7 @@ def notify(
     # PostgreSQL and SQLite 3.35+ (Django 6.1 needs 3.37) return the new ids.
     created = Notification.objects.bulk_create(rows)
     if created:
-        _push_after_commit(created)
+        _push_after_commit(created, in_worker=in_worker)
     emails = [
         OutgoingEmail(recipient_id=user_id, to=people[user_id].email, verb=verb, url=url, data=data)
         for user_id, (_in_app, email) in choices.items()
@@ -115,7 +122,7 @@ def notify(
     return created
 
 
-def _push_after_commit(notifications: list[Notification]) -> None:
+def _push_after_commit(notifications: list[Notification], *, in_worker: bool) -> None:
     """Push from this process after the commit, or hand a long list to the worker.
 
     A few recipients cost a few milliseconds, so pushing them here keeps the
@@ -123,7 +130,9 @@ def _push_after_commit(notifications: list[Notification]) -> None:
     who acted waiting, so their push is a task. Either way a push that never
     arrives is caught up by the browser (``since``).
     """
-    if len(notifications) <= DIRECT_PUSH_MAX:
+    if in_worker:
+        transaction.on_commit(partial(push, notifications, timeout=layer.WORKER_TIMEOUT))
+    elif len(notifications) <= DIRECT_PUSH_MAX:
         transaction.on_commit(partial(push, notifications))
     else:
         from notifications.tasks import notifications_push
@@ -154,19 +163,26 @@ def unread_counts(user_ids: list[int]) -> dict[int, int]:
 def push(notifications: Iterable[Notification], *, timeout: float = layer.REQUEST_TIMEOUT) -> bool:
     """Send stored notifications to their recipients' sockets; never raises.
 
+    A few go to each recipient's group; a long list goes by fan-out
+    (``notifications.fanout``), a message per batch to every server process.
+
     If the channel layer is down or hangs the action has still happened and
     the rows are stored: the browser gets them by catch-up when it reconnects.
     """
     notifications = list(notifications)
     try:
         counts = unread_counts(list({n.recipient_id for n in notifications}))
-        messages = [
-            (
-                payloads.user_group(n.recipient_id),
-                payloads.layer_event(n, unread=counts[n.recipient_id]),
-            )
+        events = [
+            (n.recipient_id, payloads.layer_event(n, unread=counts[n.recipient_id]))
             for n in notifications
         ]
+        if len(events) <= DIRECT_PUSH_MAX:
+            messages = [(payloads.user_group(user_id), event) for user_id, event in events]
+        else:
+            messages = [
+                (payloads.FANOUT_GROUP, payloads.fanout_event(events[start : start + FANOUT_BATCH]))
+                for start in range(0, len(events), FANOUT_BATCH)
+            ]
         layer.group_send_all(messages, timeout=timeout)
     except Exception as error:  # noqa: BLE001 - a push must never break the action that caused it
         logger.warning(

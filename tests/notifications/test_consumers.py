@@ -12,7 +12,7 @@ from django.utils import timezone
 from config.asgi import application
 from forum import services as forum
 from moderation.services import user_suspend
-from notifications import services
+from notifications import fanout, services
 from notifications.models import Notification
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -267,3 +267,33 @@ async def test_suspension_closes_the_bell_which_may_open_again(asker, moderator)
     assert connected
     assert (await communicator.receive_json_from(timeout=2))["type"] == "hello"
     await communicator.disconnect()
+
+
+async def test_a_popular_questions_followers_hear_by_fan_out_each_on_every_tab(
+    asker, question, doctor, user_factory
+):
+    followers = [await sync_to_async(user_factory)() for _ in range(services.DIRECT_PUSH_MAX + 4)]
+    for follower in followers:
+        await sync_to_async(forum.question_follow)(question=question, user=follower)
+    stranger = await sync_to_async(user_factory)()
+    tabs = [
+        (await connect(user=followers[0]))[0],
+        (await connect(user=followers[0]))[0],
+        (await connect(user=followers[-1], language="zh-hans"))[0],
+    ]
+    outsider, _ = await connect(user=stranger)
+    for socket in [*tabs, outsider]:
+        assert (await socket.receive_json_from(timeout=2))["type"] == "hello"
+
+    posted = await answer(question, doctor)
+
+    for socket in tabs:
+        message = await socket.receive_json_from(timeout=3)
+        assert message["type"] == "notification" and message["url"] == posted.get_absolute_url()
+        assert await socket.receive_nothing(timeout=0.3)  # once per socket
+    assert "回答" in message["text"]  # the last tab reads Chinese
+    assert await outsider.receive_nothing(timeout=0.3)
+    for socket in [*tabs, outsider]:
+        await socket.disconnect()
+    # The last bell socket closed: the process stops listening.
+    assert fanout.listener().task is None and fanout.listener().sockets == {}

@@ -10,13 +10,16 @@ import asyncio
 import time
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
 
 from config.asgi import application
+from forum import services as forum
 from forum.models import Answer
+from notifications import fanout, services
 from notifications.models import Notification, Verb
 from tests.core.test_faults import (  # noqa: F401 - redis_server is a fixture
     ORIGIN,
@@ -111,3 +114,60 @@ async def test_an_answer_while_redis_hangs_is_not_held_up_by_the_push(
     assert status == 302
     assert took < 6, f"the answer took {took:.1f} s"
     assert await Notification.objects.filter(recipient=patient, verb=Verb.ANSWER).aexists()
+
+
+async def test_a_popular_questions_followers_still_hear_after_redis_restarts(
+    redis_site, monkeypatch, question_factory, user_factory, patient, doctor
+):
+    # A restarted Redis keeps no groups: the fan-out listener must join again.
+    monkeypatch.setattr(fanout, "RENEW_EVERY", 0.3)
+    monkeypatch.setattr(fanout, "RETRY_AFTER", 0.2)
+    question = await sync_to_async(question_factory)(author=patient)
+    for _ in range(services.DIRECT_PUSH_MAX + 2):
+        follower = await sync_to_async(user_factory)()
+        await sync_to_async(forum.question_follow)(question=question, user=follower)
+    cookie = await sync_to_async(_session_cookie)(follower)
+    socket, _hello = await _open(cookie)
+
+    await asyncio.to_thread(redis_site.stop)
+    await asyncio.to_thread(redis_site.start)
+    await asyncio.sleep(1)  # the listener's renewal
+    # The socket itself may have failed with its connection (daphne closes it
+    # with 1011); a browser reconnects.
+    try:
+        alive = await socket.receive_nothing(timeout=0.1)
+    except redis.exceptions.ConnectionError:
+        alive = False
+    if not alive:
+        socket, _hello = await _open(cookie)
+
+    try:
+        status, _took = await sync_to_async(_answer_over_http)(doctor, question)
+        assert status == 302
+        message = await socket.receive_json_from(timeout=5)
+        assert message["type"] == "notification" and message["verb"] == Verb.ANSWER
+        assert await socket.receive_nothing(timeout=0.5)  # exactly once
+    finally:
+        await socket.disconnect()
+
+
+async def test_the_fan_out_listener_joins_again_when_redis_forgets_its_groups(
+    redis_site, monkeypatch, question_factory, user_factory, patient, doctor
+):
+    # Redis restarted between two reads: the connections come back, the groups do not.
+    monkeypatch.setattr(fanout, "RENEW_EVERY", 0.3)
+    question = await sync_to_async(question_factory)(author=patient)
+    for _ in range(services.DIRECT_PUSH_MAX + 2):
+        follower = await sync_to_async(user_factory)()
+        await sync_to_async(forum.question_follow)(question=question, user=follower)
+    socket, _hello = await _open(await sync_to_async(_session_cookie)(follower))
+    try:
+        await asyncio.to_thread(redis.Redis.from_url(redis_site.url).flushall)
+        await asyncio.sleep(1)  # the listener's renewal
+
+        status, _took = await sync_to_async(_answer_over_http)(doctor, question)
+        assert status == 302
+        message = await socket.receive_json_from(timeout=5)
+        assert message["type"] == "notification" and message["verb"] == Verb.ANSWER
+    finally:
+        await socket.disconnect()
