@@ -176,6 +176,26 @@ class Question(Post):
     )
     cycle = models.PositiveSmallIntegerField(_("cycle"), null=True, blank=True)
     is_locked = models.BooleanField(_("locked"), default=False)
+    # A physician's pointer to an answered question that already covers this
+    # one. The duplicate stays readable; SET_NULL so deleting the original
+    # (only ever soft, but rows can go in admin) leaves the duplicate standing.
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
+    duplicate_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked as a duplicate by"),
+    )
+    duplicate_marked_at = models.DateTimeField(_("marked as a duplicate"), null=True, blank=True)
     accepted_answer = models.OneToOneField(
         "Answer",
         on_delete=models.SET_NULL,
@@ -212,6 +232,12 @@ class Question(Post):
             ),
             models.Index(fields=["category", "state", "-created_at"], name="question_category"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(duplicate_of=models.F("pk")),
+                name="question_not_duplicate_of_itself",
+            )
+        ]
 
     def __str__(self):
         return self.title
@@ -222,6 +248,10 @@ class Question(Post):
     @property
     def is_answered(self) -> bool:
         return self.answer_count > 0
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of_id is not None
 
 
 class Answer(Post):

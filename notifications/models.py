@@ -20,6 +20,7 @@ class Verb(models.TextChoices):
     EVENT_CHANGED = "event_changed", _("A salon event you attend has changed")
     EVENT_CANCELLED = "event_cancelled", _("A salon event you attend was cancelled")
     APPLICATION_DECIDED = "application_decided", _("Your physician application was decided")
+    DUPLICATE_MARKED = "duplicate_marked", _("A physician linked your question to an answered one")
 
 
 class Notification(models.Model):

@@ -62,6 +62,8 @@ DEFAULTS = {
     Verb.EVENT_CHANGED: (True, True),
     Verb.EVENT_CANCELLED: (True, True),
     Verb.APPLICATION_DECIDED: (True, True),
+    # The asker may be waiting for an answer that will now not come here.
+    Verb.DUPLICATE_MARKED: (True, True),
 }
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"

@@ -28,6 +28,9 @@ TEMPLATES = {
         if d.get("approved")
         else _("Your physician application was not accepted: %(reason)s") % d
     ),
+    Verb.DUPLICATE_MARKED: lambda d: (
+        _("%(actor)s found an answer to “%(title)s” in an earlier question: “%(original)s”.") % d
+    ),
 }
 
 
@@ -48,6 +51,7 @@ def notification_text(verb: str, data: dict) -> str:
         "category": "",
         "starts": "",
         "change": "",
+        "original": "",
     }
     values |= {key: _localized(value, language) for key, value in data.items() if value is not None}
     try:
