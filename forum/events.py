@@ -7,7 +7,10 @@ new post after the commit too. Only published content arrives here.
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import PhysicianProfile, User
 from core.tasks import task_enqueue
@@ -121,5 +124,24 @@ def answer_thanked(answer: Answer, *, by: User) -> None:
             "actor": str(person_display(by, question=answer.question, viewer=answer.author)),
             "title": answer.question.title,
         },
+        actor=by,
+    )
+
+
+def question_duplicate_marked(question: Question, *, original: Question, by: User) -> None:
+    """A physician linked ``question`` to an answered ``original``: its asker hears of it."""
+    if by.is_moderator:
+        # Moderators act for the site, as on the pages ("edited by a moderator").
+        actor = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                actor[code] = _("A moderator")
+    else:
+        actor = by.name
+    notify(
+        recipients=[question.author],
+        verb=Verb.DUPLICATE_MARKED,
+        url=question.get_absolute_url(),
+        data={"actor": actor, "title": question.title, "original": original.title},
         actor=by,
     )

@@ -1,7 +1,12 @@
+import re
+from urllib.parse import urlsplit
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.forms import IdField
 from forum.models import Category, Question
 from forum.services import BODY_MAX, BODY_MIN, MAX_TAGS, REPLY_MAX, TITLE_MAX, TITLE_MIN
 from moderation import detectors
@@ -217,3 +222,46 @@ class ListFilterForm(forms.Form):
         choices=[("", _("Anyone")), *[c for c in Question.Asker.choices if c[0]]],
         label=_("Asked by"),
     )
+
+
+# The path of a question's page, as forum/urls.py writes it.
+QUESTION_PATH = re.compile(r"/questions/([0-9]+)(?:/.*)?")
+
+
+class DuplicateForm(forms.Form):
+    """The answered question a physician links to: its address or its number."""
+
+    original = forms.CharField(
+        label=_("The answered question"),
+        max_length=500,
+        help_text=_("Paste its address from this site, or type its number."),
+    )
+
+    def __init__(self, *args, host: str = "", **kwargs):
+        self.host = host
+        super().__init__(*args, **kwargs)
+
+    def clean_original(self) -> int:
+        value = self.cleaned_data["original"].strip()
+        number = value.removeprefix("#")
+        if not (number.isascii() and number.isdigit()):
+            number = self._number_in_address(value)
+        try:
+            return IdField().clean(number)
+        except ValidationError:
+            raise ValidationError(self._invalid(), code="invalid") from None
+
+    def _number_in_address(self, value: str) -> str:
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # a malformed host such as "http://[::1"
+            raise ValidationError(self._invalid(), code="invalid") from None
+        same_site = not parts.netloc or parts.netloc.lower() == self.host.lower()
+        match = QUESTION_PATH.fullmatch(parts.path)
+        if parts.scheme not in ("", "http", "https") or not same_site or match is None:
+            raise ValidationError(self._invalid(), code="invalid")
+        return match[1]
+
+    @staticmethod
+    def _invalid() -> str:
+        return _("Paste the address of a question on this site, or type its number.")

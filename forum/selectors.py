@@ -4,7 +4,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -125,10 +126,11 @@ def question_list(
         questions = questions.filter(category=category)
     if tag is not None:
         questions = questions.filter(tags=tag)
+    # A duplicate points to an answered question: it waits for nobody.
     if status == "unanswered":
-        questions = questions.filter(answer_count=0)
+        questions = questions.filter(answer_count=0, duplicate_of__isnull=True)
     elif status == "answered":
-        questions = questions.filter(answer_count__gt=0)
+        questions = questions.filter(Q(answer_count__gt=0) | Q(duplicate_of__isnull=False))
     if stage:
         questions = questions.filter(stage=stage)
     if treatment:
@@ -171,7 +173,7 @@ def question_search(*, viewer: User, query: str) -> SearchResults:
 
 
 def unanswered_count() -> int:
-    return Question.objects.published().filter(answer_count=0).count()
+    return Question.objects.published().filter(answer_count=0, duplicate_of__isnull=True).count()
 
 
 def unanswered_for_doctor(*, doctor: User, limit: int = 10) -> list[Question]:
@@ -179,7 +181,7 @@ def unanswered_for_doctor(*, doctor: User, limit: int = 10) -> list[Question]:
     specialties = Category.objects.filter(physicians__user=doctor)
     return list(
         Question.objects.published()
-        .filter(answer_count=0, category__in=specialties)
+        .filter(answer_count=0, duplicate_of__isnull=True, category__in=specialties)
         .select_related("author", "category")
         .defer("body", "body_html", "search_document", "search_vector")
         .order_by("created_at")[:limit]
@@ -187,16 +189,49 @@ def unanswered_for_doctor(*, doctor: User, limit: int = 10) -> list[Question]:
 
 
 def question_get_for_viewer(*, pk: int, viewer: User) -> Question:
-    """The question with its author, category and tags, or 404 if the viewer may not see it."""
+    """The question with its author, category and tags, or 404 if the viewer may not see it.
+
+    A duplicate comes with the question it points to (its title and state,
+    not its text) and who linked them; every question with
+    ``duplicates_count``, the published duplicates pointing to it. Both ride
+    in the same query, so a duplicate's page costs what any other does.
+    """
     try:
         return (
             Question.objects.visible_to(viewer)
-            .select_related("author", "category")
+            .select_related("author", "category", "duplicate_of", "duplicate_marked_by")
+            .defer(*(f"duplicate_of__{name}" for name in _ORIGINAL_UNSHOWN))
+            .annotate(duplicates_count=_published_duplicates_count())
             .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
             .get(pk=pk)
         )
     except Question.DoesNotExist:
         raise Http404 from None
+
+
+# What a duplicate's page never shows of the question it points to.
+_ORIGINAL_UNSHOWN = (
+    "body",
+    "body_html",
+    "moderation_reason",
+    "search_document",
+    "search_vector",
+    "regimen",
+)
+
+
+def _published_duplicates_count():
+    return Coalesce(
+        Subquery(
+            Question.objects.published()
+            .filter(duplicate_of=OuterRef("pk"))
+            .order_by()
+            .values("duplicate_of")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
 
 
 @dataclass

@@ -504,3 +504,124 @@ def question_follow(*, question: Question, user: User) -> None:
 
 def question_unfollow(*, question: Question, user: User) -> None:
     Follow.objects.filter(question=question, user=user).delete()
+
+
+# Duplicates
+
+
+def _require_duplicate_marker(user: User) -> None:
+    if not user.is_authenticated:
+        raise PermissionDenied(_("Only verified physicians can mark a question as a duplicate."))
+    if user.is_moderator:
+        return
+    if not user_is_verified_doctor(user):
+        raise PermissionDenied(_("Only verified physicians can mark a question as a duplicate."))
+    require_can_post(user)
+
+
+def _duplicate_audit(*, by: User, action: str, question: Question, original_id: int) -> None:
+    from moderation import services as moderation
+
+    moderation.audit(moderator=by, action=action, target=question, reason=f"#{original_id}")
+
+
+def question_duplicate_mark(*, question: Question, original: Question, by: User) -> Question:
+    """Point ``question`` to the answered ``original`` and tell the asker.
+
+    Verified physicians and moderators may. An original that is itself a
+    duplicate is followed to the question it points to, and questions that
+    pointed to ``question`` move on with it: every link stays one step from
+    an answer. Both rows are locked (``select_for_update``, lower id first)
+    so two physicians linking the pair in opposite directions cannot make a
+    loop. Marking again with the same original changes nothing (a double
+    submit); pointing a duplicate elsewhere is for moderators. The duplicate
+    keeps its thread, open as before. Written to the audit log.
+    """
+    _require_duplicate_marker(by)
+    root_id = (
+        Question.objects.filter(pk=original.pk).values_list("duplicate_of_id", flat=True).first()
+        or original.pk
+    )
+    with transaction.atomic():
+        locked = {
+            row.pk: row
+            for row in Question.objects.select_for_update()
+            .filter(pk__in={question.pk, root_id})
+            .order_by("pk")
+        }
+        question = locked.get(question.pk)
+        target = locked.get(root_id)
+        if question is None or not question.is_published:
+            raise ValidationError(_("Only a published question can be marked as a duplicate."))
+        if original.pk == question.pk:
+            raise ValidationError({"original": _("A question cannot be a duplicate of itself.")})
+        if target is None:
+            raise ValidationError({"original": _("Choose a published question.")})
+        if target.pk == question.pk:
+            raise ValidationError(
+                {"original": _("That question is already marked as a duplicate of this one.")}
+            )
+        if target.duplicate_of_id is not None:  # marked itself a moment ago
+            raise ValidationError(
+                {"original": _("That question has just been marked as a duplicate. Try again.")}
+            )
+        if not target.is_published:
+            raise ValidationError({"original": _("Choose a published question.")})
+        if not Answer.objects.published().filter(question=target).exists():
+            raise ValidationError(
+                {"original": _("Choose a question a physician has already answered.")}
+            )
+        if question.duplicate_of_id == target.pk:
+            return question
+        if question.duplicate_of_id is not None and not by.is_moderator:
+            raise PermissionDenied(
+                _("This question is already marked as a duplicate. Only a moderator can change it.")
+            )
+        Question.objects.filter(duplicate_of=question).update(duplicate_of=target)
+        question.duplicate_of = target
+        question.duplicate_marked_by = by
+        question.duplicate_marked_at = timezone.now()
+        Question.objects.filter(pk=question.pk).update(
+            duplicate_of=target,
+            duplicate_marked_by=by,
+            duplicate_marked_at=question.duplicate_marked_at,
+        )
+        listcache.invalidate()
+        _duplicate_audit(by=by, action="duplicate_mark", question=question, original_id=target.pk)
+        from forum import events
+
+        events.question_duplicate_marked(question, original=target, by=by)
+    return question
+
+
+def question_duplicate_unmark(*, question: Question, by: User) -> Question:
+    """Take the duplicate link off ``question``; it shows as a question of its own again.
+
+    Moderators may, and the physician who made the link (a slip is theirs
+    to undo). Locks the question's row; undoing twice changes nothing.
+    Written to the audit log; the asker is not notified again.
+    """
+    refused = PermissionDenied(_("Only a moderator or the physician who marked it can undo this."))
+    if not by.is_authenticated:
+        raise refused
+    is_moderator = by.is_moderator
+    if not is_moderator and not user_is_verified_doctor(by):
+        raise refused
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        if question.duplicate_of_id is None:
+            return question
+        if not is_moderator:
+            if question.duplicate_marked_by_id != by.pk:
+                raise refused
+            require_can_post(by)
+        original_id = question.duplicate_of_id
+        question.duplicate_of = question.duplicate_marked_by = question.duplicate_marked_at = None
+        Question.objects.filter(pk=question.pk).update(
+            duplicate_of=None, duplicate_marked_by=None, duplicate_marked_at=None
+        )
+        listcache.invalidate()
+        _duplicate_audit(
+            by=by, action="duplicate_unmark", question=question, original_id=original_id
+        )
+    return question

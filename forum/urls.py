@@ -12,6 +12,16 @@ urlpatterns = [
     path("questions/<int:pk>/reply/", views.reply_create, name="reply-create"),
     path("questions/<int:pk>/edit/", views.question_edit, name="question-edit"),
     path("questions/<int:pk>/follow/", views.question_follow, name="question-follow"),
+    path(
+        "questions/<int:pk>/duplicate/",
+        views.question_duplicate_mark,
+        name="question-duplicate",
+    ),
+    path(
+        "questions/<int:pk>/duplicate/undo/",
+        views.question_duplicate_unmark,
+        name="question-duplicate-undo",
+    ),
     path("answers/<int:pk>/edit/", views.answer_edit, name="answer-edit"),
     path("answers/<int:pk>/accept/", views.answer_accept, name="answer-accept"),
     path("answers/<int:pk>/thank/", views.answer_thank, name="answer-thank"),

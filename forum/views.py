@@ -14,7 +14,7 @@ from accounts.models import user_is_verified_doctor
 from core.pagecache import visitor_page
 from core.refusals import refusal_status, refusal_text
 from forum import listcache, selectors, services
-from forum.forms import AnswerForm, ListFilterForm, QuestionForm, ReplyForm
+from forum.forms import AnswerForm, DuplicateForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
 from forum.search import highlight
 
@@ -41,6 +41,8 @@ def _question_context(request, question, page, **extra) -> dict:
     if "answer_form" not in extra:  # answer_create passes its refused form
         can_answer = _can_write(user) and is_open and user_is_verified_doctor(user)
         extra["answer_form"] = AnswerForm() if can_answer else None
+    if "duplicate_form" not in extra:  # question_duplicate_mark passes its refused form
+        extra["duplicate_form"] = DuplicateForm() if _can_mark_duplicate(user, question) else None
     return {
         "question": question,
         "qpage": page,
@@ -49,7 +51,39 @@ def _question_context(request, question, page, **extra) -> dict:
         "can_write": _can_write(user),
         "can_reply": _can_write(user) and is_open,
         "is_asker": user.is_authenticated and user.pk == question.author_id,
+        **_duplicate_context(user, question),
         **extra,
+    }
+
+
+def _can_mark_duplicate(user, question) -> bool:
+    """Whether the page offers ``user`` the "Mark as duplicate" form (the service decides)."""
+    if not _can_write(user) or not question.is_published:
+        return False
+    if user.is_moderator:
+        return True
+    # Only moderators point a duplicate elsewhere; the physician's check comes last
+    # and is the one the answer form has already made (no second query).
+    return (
+        not question.is_locked
+        and question.duplicate_of_id is None
+        and user_is_verified_doctor(user)
+    )
+
+
+def _duplicate_context(user, question) -> dict:
+    """The notice at the top of a duplicate: the original, if the reader may follow it."""
+    original = question.duplicate_of if question.duplicate_of_id else None
+    is_moderator = user.is_authenticated and user.is_moderator
+    if original is not None and not original.is_published and not is_moderator:
+        original = None  # withdrawn since: the link would lead to a 404
+    marker = question.duplicate_marked_by if original is not None else None
+    return {
+        "duplicate_original": original,
+        "duplicate_marker": marker,
+        "can_undo_duplicate": original is not None
+        and _can_write(user)
+        and (is_moderator or (marker is not None and marker.pk == user.pk)),
     }
 
 
@@ -235,6 +269,51 @@ def reply_create(request, pk):
         "error": _("Your reply could not be posted: %(errors)s") % {"errors": " ".join(problems)},
     }
     return _question_page_again(request, question, status=status, reply_draft=draft)
+
+
+@login_required
+@require_POST
+def question_duplicate_mark(request, pk):
+    """Link a question to an answered one; a refusal shows on the page, nothing changes."""
+    if not (request.user.is_moderator or user_is_verified_doctor(request.user)):
+        raise PermissionDenied(_("Only verified physicians can mark a question as a duplicate."))
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    form = DuplicateForm(request.POST, host=request.get_host())
+    status = 400
+    if form.is_valid():
+        original = Question.objects.live().filter(pk=form.cleaned_data["original"]).first()
+        try:
+            if original is None:
+                raise ValidationError({"original": _("There is no question with this number.")})
+            question = services.question_duplicate_mark(
+                question=question, original=original, by=request.user
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, refusal_text(error))
+            status = refusal_status(error)
+        else:
+            messages.success(
+                request,
+                _("Marked as a duplicate of “%(title)s”. The asker has been told.")
+                % {"title": question.duplicate_of.title},
+            )
+            return redirect(question)
+    return _question_page_again(request, question, status=status, duplicate_form=form)
+
+
+@login_required
+@require_POST
+def question_duplicate_unmark(request, pk):
+    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    try:
+        services.question_duplicate_unmark(question=question, by=request.user)
+    except PermissionDenied as error:
+        messages.error(request, refusal_text(error))
+    else:
+        messages.success(request, _("The question is no longer marked as a duplicate."))
+    return redirect(question)
 
 
 @login_required

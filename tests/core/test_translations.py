@@ -224,6 +224,17 @@ class Site:
         )
         forum.answer_thank(answer=self.answer, user=self.other)
         forum.answer_accept(answer=self.answer, user=self.patient)
+        # Linked by the physician to the answered question: its page shows the notice.
+        self.duplicate = forum.question_create(
+            author=self.other,
+            title="奥沙利铂化疗后手指发麻正常吗？",
+            body="我爸爸做完第四次奥沙利铂化疗，手指一直发麻，这种情况正常吗？",
+            category=category,
+        )
+        with translation.override("zh-hans"):  # the audit log keeps the physician's language
+            forum.question_duplicate_mark(
+                question=self.duplicate, original=self.question, by=self.doctor
+            )
         # Held for the personal data in it: one stays in the queue, one is redacted.
         held = "请打电话给我 13812345678，我想详细咨询一下化疗期间的饮食安排。"
         self.held = forum.question_create(
@@ -309,7 +320,10 @@ class Site:
         event, question = self.event, self.question
         return {
             "accounts:doctor-detail": {"user_id": self.doctor.pk},
-            "forum:question-redirect": {"pk": question.pk},
+            # The walk follows the redirect: the duplicate's page, with its notice.
+            "forum:question-redirect": {"pk": self.duplicate.pk},
+            "forum:question-duplicate": {"pk": self.duplicate.pk},
+            "forum:question-duplicate-undo": {"pk": self.duplicate.pk},
             "forum:question-detail": {"pk": question.pk, "slug": question.slug},
             "forum:answer-fragment": {"pk": question.pk, "post_pk": self.answer.pk},
             "forum:reply-fragment": {"pk": question.pk, "post_pk": self.reply.pk},

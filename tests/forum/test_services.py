@@ -2,6 +2,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -10,7 +11,8 @@ from accounts.models import User
 from core.ratelimit import RateLimited
 from forum import services
 from forum.models import Answer, Follow, PostState, Question, Reply, Revision, Tag
-from notifications.models import Notification, Preference, Verb
+from moderation.models import AuditEntry
+from notifications.models import Notification, OutgoingEmail, Preference, Verb
 
 pytestmark = pytest.mark.django_db
 
@@ -355,3 +357,184 @@ def test_the_same_answer_sent_twice_at_once_is_stored_once(question_factory, pat
     assert Notification.objects.filter(recipient=patient, verb=Verb.ANSWER).count() == 1
     question.refresh_from_db()
     assert question.answer_count == 1
+
+
+# Duplicates
+
+
+@pytest.fixture
+def answered(question_factory):
+    return question_factory(title="Numb fingers after oxaliplatin: will it pass?", answers=1)
+
+
+def test_physician_marks_a_duplicate_and_the_asker_hears_once(
+    question_factory, answered, doctor, patient, django_capture_on_commit_callbacks
+):
+    question = question_factory(author=patient, title="My hands tingle after XELOX, is it normal?")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.question_duplicate_mark(question=question, original=answered, by=doctor)
+        services.question_duplicate_mark(question=question, original=answered, by=doctor)
+    question.refresh_from_db()
+    assert question.duplicate_of == answered
+    assert question.duplicate_marked_by == doctor
+    assert question.duplicate_marked_at is not None
+    notification = Notification.objects.get(verb=Verb.DUPLICATE_MARKED)
+    assert notification.recipient == patient
+    assert notification.url == question.get_absolute_url()
+    assert notification.data["original"] == answered.title
+    assert notification.data["actor"] == "Dr. Wang"
+    assert OutgoingEmail.objects.filter(verb=Verb.DUPLICATE_MARKED, recipient=patient).count() == 1
+    entry = AuditEntry.objects.get()
+    assert (entry.moderator, entry.action, entry.object_id) == (
+        doctor,
+        "duplicate_mark",
+        question.pk,
+    )
+    assert entry.reason == f"#{answered.pk}"
+
+
+def test_a_moderator_is_named_as_a_moderator(question_factory, answered, moderator, patient):
+    question = question_factory(author=patient)
+    services.question_duplicate_mark(question=question, original=answered, by=moderator)
+    actor = Notification.objects.get(verb=Verb.DUPLICATE_MARKED).data["actor"]
+    assert actor == {"en": "A moderator", "zh-hans": "一位管理员"}
+
+
+@pytest.mark.parametrize("who", ["patient", "unverified", "anonymous"])
+def test_only_physicians_and_moderators_mark_duplicates(
+    question_factory, answered, user_factory, doctor_factory, who
+):
+    question = question_factory()
+    by = {
+        "patient": lambda: user_factory(),
+        "unverified": lambda: doctor_factory(verified=False),
+        "anonymous": AnonymousUser,
+    }[who]()
+    with pytest.raises(PermissionDenied):
+        services.question_duplicate_mark(question=question, original=answered, by=by)
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+    assert not Notification.objects.filter(verb=Verb.DUPLICATE_MARKED).exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_suspended_physician_cannot_mark(question_factory, answered, doctor):
+    doctor.suspended_until = timezone.now() + timedelta(days=3)
+    doctor.save(update_fields=["suspended_until"])
+    with pytest.raises(PermissionDenied):
+        services.question_duplicate_mark(question=question_factory(), original=answered, by=doctor)
+
+
+def test_the_original_must_be_answered_published_and_another_question(
+    question_factory, answered, doctor
+):
+    question = question_factory()
+    unanswered = question_factory()
+    hidden = question_factory(answers=1)
+    Question.objects.filter(pk=hidden.pk).update(state=PostState.HIDDEN)
+    deleted = question_factory(answers=1)
+    services.post_delete(post=deleted, user=deleted.author)
+    pending_answer_only = question_factory()
+    Answer.objects.create(
+        question=pending_answer_only,
+        author=doctor,
+        body="Held for review",
+        body_html="",
+        state=PostState.PENDING,
+    )
+    for original in (question, unanswered, hidden, deleted, pending_answer_only):
+        with pytest.raises(ValidationError) as refused:
+            services.question_duplicate_mark(question=question, original=original, by=doctor)
+        assert "original" in refused.value.error_dict
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_original_that_is_a_duplicate_is_followed_to_its_own(question_factory, answered, doctor):
+    middle = question_factory(answers=1)
+    services.question_duplicate_mark(question=middle, original=answered, by=doctor)
+    question = question_factory()
+    services.question_duplicate_mark(question=question, original=middle, by=doctor)
+    question.refresh_from_db()
+    assert question.duplicate_of == answered
+
+
+def test_a_loop_is_refused(question_factory, answered, doctor):
+    question = question_factory(answers=1)
+    services.question_duplicate_mark(question=question, original=answered, by=doctor)
+    with pytest.raises(ValidationError):
+        services.question_duplicate_mark(question=answered, original=question, by=doctor)
+    answered.refresh_from_db()
+    assert answered.duplicate_of is None
+
+
+def test_marking_an_original_moves_its_duplicates_along(
+    question_factory, answered, doctor, moderator
+):
+    first = question_factory(answers=1)
+    pointing = question_factory()
+    services.question_duplicate_mark(question=pointing, original=first, by=doctor)
+    services.question_duplicate_mark(question=first, original=answered, by=doctor)
+    pointing.refresh_from_db()
+    assert pointing.duplicate_of == answered
+
+
+def test_only_a_moderator_points_a_duplicate_elsewhere(
+    question_factory, answered, doctor, doctor_factory, moderator
+):
+    question = question_factory()
+    other = question_factory(answers=1)
+    services.question_duplicate_mark(question=question, original=answered, by=doctor)
+    with pytest.raises(PermissionDenied):
+        services.question_duplicate_mark(question=question, original=other, by=doctor_factory())
+    services.question_duplicate_mark(question=question, original=other, by=moderator)
+    question.refresh_from_db()
+    assert (question.duplicate_of, question.duplicate_marked_by) == (other, moderator)
+
+
+def test_a_held_question_cannot_be_marked(question_factory, answered, moderator):
+    question = question_factory()
+    Question.objects.filter(pk=question.pk).update(state=PostState.PENDING)
+    question.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.question_duplicate_mark(question=question, original=answered, by=moderator)
+
+
+def test_a_moderator_or_the_marking_physician_undoes(
+    question_factory, answered, doctor, doctor_factory, moderator, patient
+):
+    question = question_factory(author=patient)
+    services.question_duplicate_mark(question=question, original=answered, by=doctor)
+    for stranger in (patient, doctor_factory()):
+        with pytest.raises(PermissionDenied):
+            services.question_duplicate_unmark(question=question, by=stranger)
+    services.question_duplicate_unmark(question=question, by=moderator)
+    services.question_duplicate_unmark(question=question, by=moderator)  # twice: no change
+    question.refresh_from_db()
+    assert (question.duplicate_of, question.duplicate_marked_by) == (None, None)
+    assert question.duplicate_marked_at is None
+    undo = AuditEntry.objects.get(action="duplicate_unmark")
+    assert (undo.moderator, undo.object_id, undo.reason) == (
+        moderator,
+        question.pk,
+        f"#{answered.pk}",
+    )
+    services.question_duplicate_mark(question=question, original=answered, by=doctor)
+    services.question_duplicate_unmark(question=question, by=doctor)
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+    assert Notification.objects.filter(verb=Verb.DUPLICATE_MARKED).count() == 2
+
+
+def test_duplicates_are_not_waiting_for_a_physician(question_factory, answered, doctor):
+    from forum import selectors
+
+    question = question_factory()
+    assert selectors.unanswered_count() == 1
+    services.question_duplicate_mark(question=question, original=answered, by=doctor)
+    assert selectors.unanswered_count() == 0
+    assert selectors.unanswered_for_doctor(doctor=doctor) == []
+    unanswered = selectors.question_list(viewer=doctor, status="unanswered")
+    assert question not in unanswered
+    assert question in selectors.question_list(viewer=doctor, status="answered")

@@ -663,3 +663,281 @@ def test_the_403_page_says_what_the_service_said(client, question_factory, user_
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert "只有提问者" in response.content.decode()
+
+
+# Duplicates
+
+
+@pytest.fixture
+def original(question_factory):
+    return question_factory(title="Numb fingers after oxaliplatin: will it pass?", answers=2)
+
+
+def _mark(client, question, value):
+    return client.post(reverse("forum:question-duplicate", args=[question.pk]), {"original": value})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{pk}",
+        "#{pk}",
+        "/questions/{pk}/",
+        "http://testserver/questions/{pk}/numb-fingers/#answer-3",
+        " https://testserver/questions/{pk} ",
+    ],
+)
+def test_a_physician_marks_a_duplicate_by_address_or_number(
+    client, question_factory, original, doctor, patient, value
+):
+    question = question_factory(author=patient)
+    client.force_login(doctor)
+    response = _mark(client, question, value.format(pk=original.pk))
+    assert response.status_code == 302 and response["Location"] == question.get_absolute_url()
+    question.refresh_from_db()
+    assert question.duplicate_of == original
+
+
+def test_the_asker_sees_the_notice_and_the_original_counts_it(
+    client, question_factory, original, doctor, patient
+):
+    question = question_factory(author=patient)
+    client.force_login(doctor)
+    _mark(client, question, str(original.pk))
+    client.force_login(patient)
+    page = client.get(question.get_absolute_url()).content.decode()
+    notice = page[page.index('class="notice notice-duplicate"') :]
+    assert page.index("notice-duplicate") < page.index('id="question-title"')
+    assert "This question has been answered before:" in notice
+    assert f'href="{original.get_absolute_url()}"' in notice
+    assert "Linked by Dr. Wang" in notice and "Verified physician" in notice
+    assert "Undo: not a duplicate" not in page  # the asker cannot undo it
+    assert "Mark as duplicate" not in page
+    client.logout()
+    assert (
+        "1 similar question points here."
+        in client.get(original.get_absolute_url()).content.decode()
+    )
+    listing = client.get(reverse("forum:question-list")).content.decode()
+    assert 'badge-duplicate">Duplicate</span>' in listing
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "This field is required."),
+        ("not a number", "Paste the address of a question on this site"),
+        ("0", "Paste the address of a question on this site"),
+        ("99999999999999999999999", "Paste the address of a question on this site"),
+        ("٣", "Paste the address of a question on this site"),
+        (
+            "https://elsewhere.example/questions/{pk}/",
+            "Paste the address of a question on this site",
+        ),
+        ("javascript:alert(1)//questions/{pk}/", "Paste the address of a question on this site"),
+        ("http://[::1/questions/{pk}/", "Paste the address of a question on this site"),
+        ("/questions/9223372036854775807/", "There is no question with this number."),
+        ("{self}", "A question cannot be a duplicate of itself."),
+        ("{unanswered}", "Choose a question a physician has already answered."),
+        ("<script>alert(1)</script>", "Paste the address of a question on this site"),
+    ],
+)
+def test_bad_originals_are_refused_on_the_page_and_nothing_changes(
+    client, question_factory, original, doctor, value, message
+):
+    question = question_factory()
+    unanswered = question_factory()
+    client.force_login(doctor)
+    value = value.format(pk=original.pk, self=question.pk, unanswered=unanswered.pk)
+    response = _mark(client, question, value)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    assert "<script>alert(1)</script>" not in page
+    assert '<details class="duplicate-box" open>' in page
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+
+
+@pytest.mark.parametrize("tail", ["x" * 600, "\x00"])
+def test_overlong_values_and_nul_bytes_are_refused(
+    client, question_factory, original, doctor, tail
+):
+    question = question_factory()
+    client.force_login(doctor)
+    response = _mark(client, question, f"/questions/{original.pk}/{tail}")
+    assert response.status_code == 400
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+
+
+@pytest.mark.parametrize("who", ["patient", "unverified"])
+def test_others_get_a_403_and_no_form(
+    client, question_factory, original, user_factory, doctor_factory, who
+):
+    question = question_factory()
+    person = user_factory() if who == "patient" else doctor_factory(verified=False)
+    client.force_login(person)
+    assert "Mark as duplicate" not in client.get(question.get_absolute_url()).content.decode()
+    assert _mark(client, question, str(original.pk)).status_code == 403
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+
+
+def test_visitors_are_sent_to_sign_in_and_get_is_refused(
+    client, question_factory, original, doctor
+):
+    question = question_factory()
+    response = _mark(client, question, str(original.pk))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(doctor)
+    assert client.get(reverse("forum:question-duplicate", args=[question.pk])).status_code == 405
+    undo = reverse("forum:question-duplicate-undo", args=[question.pk])
+    assert client.get(undo).status_code == 405
+
+
+def test_a_second_submit_changes_nothing_and_notifies_once(
+    client, question_factory, original, doctor, patient
+):
+    from notifications.models import Notification, Verb
+
+    question = question_factory(author=patient)
+    client.force_login(doctor)
+    assert _mark(client, question, str(original.pk)).status_code == 302
+    assert _mark(client, question, str(original.pk)).status_code == 302
+    assert Notification.objects.filter(verb=Verb.DUPLICATE_MARKED).count() == 1
+
+
+def test_a_physician_cannot_repoint_a_duplicate(
+    client, question_factory, original, doctor, doctor_factory
+):
+    question = question_factory()
+    other = question_factory(answers=1)
+    client.force_login(doctor)
+    _mark(client, question, str(original.pk))
+    client.force_login(doctor_factory())
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Mark as duplicate" not in page and "Undo: not a duplicate" not in page
+    response = _mark(client, question, str(other.pk))
+    assert response.status_code == 403
+    assert "Only a moderator can change it." in response.content.decode()
+    question.refresh_from_db()
+    assert question.duplicate_of == original
+
+
+def test_a_moderator_undoes_a_duplicate(client, question_factory, original, doctor, moderator):
+    question = question_factory()
+    client.force_login(doctor)
+    _mark(client, question, str(original.pk))
+    client.force_login(moderator)
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "Undo: not a duplicate" in page
+    response = client.post(reverse("forum:question-duplicate-undo", args=[question.pk]))
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+    assert (
+        "This question has been answered before:"
+        not in client.get(question.get_absolute_url()).content.decode()
+    )
+
+
+def test_the_marking_physician_undoes_and_a_patient_cannot(
+    client, question_factory, original, doctor, patient
+):
+    question = question_factory(author=patient)
+    client.force_login(doctor)
+    _mark(client, question, str(original.pk))
+    undo = reverse("forum:question-duplicate-undo", args=[question.pk])
+    client.force_login(patient)
+    response = client.post(undo, follow=True)
+    assert (
+        "Only a moderator or the physician who marked it can undo this."
+        in response.content.decode()
+    )
+    question.refresh_from_db()
+    assert question.duplicate_of == original
+    client.force_login(doctor)
+    assert "Undo: not a duplicate" in client.get(question.get_absolute_url()).content.decode()
+    client.post(undo)
+    question.refresh_from_db()
+    assert question.duplicate_of is None
+
+
+def test_a_withdrawn_original_is_not_linked(client, question_factory, original, doctor, moderator):
+    from forum.models import PostState
+
+    question = question_factory()
+    client.force_login(doctor)
+    _mark(client, question, str(original.pk))
+    Question.objects.filter(pk=original.pk).update(state=PostState.HIDDEN)
+    client.logout()
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "This question has been answered before:" not in page
+    assert original.get_absolute_url() not in page
+    client.force_login(moderator)
+    page = client.get(question.get_absolute_url()).content.decode()
+    assert "No longer published" in page
+
+
+def _duplicate_of_answered(question_factory, doctor, *, n_answers, n_replies):
+    from forum import services
+
+    original = question_factory(answers=1)
+    question = question_factory(
+        answers=n_answers, replies_per_answer=n_replies, replies=n_replies, tags=["Nutrition"]
+    )
+    services.question_duplicate_mark(question=question, original=original, by=doctor)
+    for _ in range(n_replies):
+        services.question_duplicate_mark(question=question_factory(), original=original, by=doctor)
+    return original, question
+
+
+@pytest.mark.parametrize(("n_answers", "n_replies"), [(0, 1), (20, 3)])
+def test_a_duplicates_page_query_count_is_flat(
+    client, question_factory, doctor, n_answers, n_replies, django_assert_num_queries
+):
+    original, question = _duplicate_of_answered(
+        question_factory, doctor, n_answers=n_answers, n_replies=n_replies
+    )
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES):  # the original rides in the first
+        response = client.get(question.get_absolute_url())
+    assert "This question has been answered before:" in response.content.decode()
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES):  # and so does the count pointing here
+        response = client.get(original.get_absolute_url())
+    assert "similar question" in response.content.decode()
+
+
+@pytest.mark.parametrize("n_answers", [0, 20])
+def test_a_duplicates_page_for_its_asker_and_a_physician_is_flat(
+    client, question_factory, doctor, doctor_factory, n_answers, django_assert_num_queries
+):
+    _original, question = _duplicate_of_answered(
+        question_factory, doctor, n_answers=n_answers, n_replies=2
+    )
+    client.force_login(question.author)
+    client.get("/")
+    # + session user, physician profile, follow state, the bell; thanks given if answered
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 4 + bool(n_answers)):
+        response = client.get(question.get_absolute_url())
+    assert "A physician found the answers to your question there." in response.content.decode()
+    client.force_login(doctor)
+    client.get("/")
+    # the same for the physician who marked it: the undo button costs nothing more
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 4 + bool(n_answers)):
+        response = client.get(question.get_absolute_url())
+    assert "Undo: not a duplicate" in response.content.decode()
+
+
+@pytest.mark.parametrize("n_duplicates", [1, 15])
+def test_the_list_with_duplicates_keeps_its_query_count(
+    client, question_factory, doctor, n_duplicates, django_assert_num_queries
+):
+    from forum import services
+
+    original = question_factory(answers=1)
+    for _ in range(n_duplicates):
+        services.question_duplicate_mark(question=question_factory(), original=original, by=doctor)
+    with django_assert_num_queries(LIST_QUERIES + 1):
+        response = client.get(reverse("forum:question-list"))
+    assert response.content.decode().count('badge-duplicate">') == n_duplicates
