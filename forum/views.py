@@ -207,7 +207,9 @@ def post_fragment(request, pk, kind, post_pk):
     post, page = selectors.question_post_page(
         question=question, viewer=request.user, kind=kind, pk=post_pk
     )
-    context = _question_context(request, question, page, answer_form=None, **{kind: post})
+    context = _question_context(
+        request, question, page, answer_form=None, duplicate_form=None, **{kind: post}
+    )
     return TemplateResponse(request, f"forum/question_detail.html#{kind}", context)
 
 
