@@ -215,6 +215,9 @@ class Question(Post):
     # PostgreSQL only: the document parsed once on write, so ranking many
     # matches reads it instead of parsing every matched row again.
     search_vector = SearchVectorField(null=True, editable=False)
+    # What puts a question first in search whatever the words: answered,
+    # accepted, thanked; a duplicate last (forum.search.boost_expression).
+    search_boost = models.SmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

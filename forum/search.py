@@ -1,82 +1,297 @@
-"""Full-text search that also understands Chinese.
+"""Search in both languages, over the department's own vocabulary.
 
-PostgreSQL's parser splits text at spaces, and Chinese has none, so the
-searchable document stores Chinese runs as overlapping character pairs
-(bigrams) beside single characters, and Latin words lower-cased. A query is
-tokenised the same way and every token must match. On PostgreSQL the
-stored vector is searched (``matches``) and the matches ranked (``ranked``);
-SQLite matches the same tokens with LIKE and lists them by activity.
+Chinese has no spaces, so the searchable document stores Chinese runs as
+single characters and overlapping character pairs (bigrams); English words
+are stored as their stems, so "metastases" meets "metastasis". Beside them it
+stores one concept token for each glossary term the text names
+(``forum/vocabulary.toml``): 奥沙利铂, oxaliplatin and L-OHP all become the
+same token, so a query in one language finds text in the other.
+
+A query becomes clauses that must all match. A glossary term is a clause
+met by its concept token or by the words as typed; any other word is a
+clause of its own, and words that carry no meaning ("what", 怎么办) are
+dropped. If that finds too few questions and the query named glossary
+terms, the terms alone are searched too, after the strict matches.
+
+On PostgreSQL the stored vector weighs the title (A) above tags and
+category names (B) and the text and answers (D), and the GIN index finds the
+matches. Ranking is over all matches: the candidates are the best matches by
+``search_boost`` (answered, accepted, thanked; duplicates last) and the
+best title matches, and those are ordered by boost plus text rank. SQLite
+matches the same tokens with LIKE and orders by boost, title matches first.
 """
 
+import hashlib
+import os
 import re
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Least
 from django.utils.html import escape
 
+from forum import vocabulary
+
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{CJK}]+|[^\W_]+", re.UNICODE)
+# A Chinese run, or a run of other letters and digits: "第4次化疗" is 第, 4 and 次化疗.
+_TOKEN = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+", re.UNICODE)
 _CJK_RUN = re.compile(rf"^[{CJK}]+$")
 MAX_QUERY_TOKENS = 12
+
+# Words a query is better without: they are in nearly every question, or in
+# none of the other language's. Chinese ones are cut out of a run before it
+# is split into pairs, so 化疗后怎么办 asks for 化疗 alone.
+STOPWORDS_EN = frozenset(
+    """a about after again all also am an and any are as at be been before being both but
+    by can could did do does doing during for from get got had has have having he her him
+    his how i if in into is it its just me might more most my no not now of off on once
+    only or other our out over own please same she should so some such than that the
+    their them then there these they this those through to too under until up very was
+    we were what when where which while who whom why will with would you your""".split()
+)
+STOPWORDS_ZH = tuple(
+    sorted(
+        """怎么办 怎么样 怎么 什么 为什么 是不是 有没有 能不能 可不可以 要不要 可以 需要 应该
+        是否 请问 医生 大夫 您好 你好 谢谢 一下 如何 哪些 还是 但是 因为 所以 如果 已经 现在
+        这个 那个 这样 那样 我们 他们 她们 我的 我妈 我爸 吗 呢 吧 啊 呀 的 了 是 我 你 他 她
+        在 有 和 与 及 或 要 会 能 就 都 也 还 很 吃 后 时 着 过 把 被 让 给 对 从 到""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+_STOP_ZH = re.compile("|".join(STOPWORDS_ZH))
+
+
+def _latin(word: str) -> str:
+    return vocabulary.stem(word)
 
 
 def _tokens(text: str, *, for_query: bool) -> list[str]:
     tokens = []
     for run in _TOKEN.findall((text or "").lower()):
         if _CJK_RUN.match(run):
-            if len(run) == 1:
-                tokens.append(run)
-                continue
-            if not for_query:
-                tokens.extend(run)
-            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-        else:
-            tokens.append(run)
+            if for_query:
+                pieces = [piece for piece in _STOP_ZH.split(run) if piece]
+            else:
+                pieces = [run]
+            for piece in pieces:
+                if len(piece) == 1:
+                    tokens.append(piece)
+                    continue
+                if not for_query:
+                    tokens.extend(piece)
+                tokens.extend(piece[i : i + 2] for i in range(len(piece) - 1))
+        elif not (for_query and run in STOPWORDS_EN):
+            tokens.append(_latin(run))
     return tokens
+
+
+def concept_token(term: vocabulary.Term) -> str:
+    """The one token that stands for a glossary term in every language."""
+    return "v" + hashlib.blake2b(term.key.encode(), digest_size=5).hexdigest()
+
+
+def _concepts(text: str) -> list[str]:
+    return [concept_token(term) for term, _written, _start, _end in vocabulary.find(text or "")]
+
+
+def _unique(tokens) -> list[str]:
+    return list(dict.fromkeys(tokens))
 
 
 def document(*parts: str) -> str:
     """The stored, space-separated search document for some texts."""
-    seen = dict.fromkeys(token for part in parts for token in _tokens(part, for_query=False))
+    seen = _unique(
+        token for part in parts for token in [*_tokens(part, for_query=False), *_concepts(part)]
+    )
     return f" {' '.join(seen)} " if seen else ""
 
 
-def query_tokens(query: str) -> list[str]:
-    return list(dict.fromkeys(_tokens(query, for_query=True)))[:MAX_QUERY_TOKENS]
+def index_fields(*, title: str, labels: str = "", texts: tuple[str, ...] = ()) -> dict:
+    """What a write sets so a question can be found: the document, and on PostgreSQL its vector.
 
-
-def vector_update(document: str) -> dict:
-    """The column a write sets beside search_document: its parsed form, on PostgreSQL.
-
-    Built from the new text itself: in one UPDATE a column reference would
-    still read the old document.
+    ``labels`` are the category's and tags' names in both languages. The
+    vector is built from the new text itself: in one UPDATE a column
+    reference would still read the old document.
     """
+    title_part, label_part, text_part = document(title), document(labels), document(*texts)
+    fields = {"search_document": document(title, labels, *texts)}
     if connection.vendor == "postgresql":
-        return {"search_vector": SearchVector(Value(document), config="simple")}
-    return {}
+        fields["search_vector"] = (
+            SearchVector(Value(title_part), config="simple", weight="A")
+            + SearchVector(Value(label_part), config="simple", weight="B")
+            + SearchVector(Value(text_part), config="simple", weight="D")
+        )
+    return fields
 
 
-# Ranking reads every candidate's stored vector, so it is given the most
-# recently active matches only; a page says when there were more.
+def question_labels(question) -> str:
+    """The category's and tags' names, both languages, as the document indexes them."""
+    names = [question.category.name, question.category.name_zh]
+    for tag in question.tags.all():
+        names += [tag.name, tag.name_zh]
+    return " ".join(name for name in names if name)
+
+
+def boost_expression():
+    """How much a question deserves to come first, whatever the words: an UPDATE's value.
+
+    Answered by a physician, an accepted answer, thanks (up to ten);
+    a duplicate after its original.
+    """
+    return (
+        Case(When(answer_count__gt=0, then=Value(10)), default=Value(0))
+        + Case(When(accepted_answer__isnull=False, then=Value(8)), default=Value(0))
+        + Least(F("thanks_count"), Value(10))
+        - Case(When(duplicate_of__isnull=False, then=Value(15)), default=Value(0))
+    )
+
+
+def reindex(question_model, answer_model, *, using: str = "default", batch: int = 500) -> int:
+    """Index every question again, in batches; returns how many. Models are passed in,
+    so migration 0011 can run it on its historical models and ``search_reindex`` on today's.
+    """
+    questions = question_model.objects.using(using).select_related("category").order_by("pk")
+    done = last = 0
+    while chunk := list(questions.filter(pk__gt=last).prefetch_related("tags")[:batch]):
+        last = chunk[-1].pk
+        answers: dict[int, list[str]] = {}
+        published = answer_model.objects.using(using).filter(
+            question__in=chunk, state="published", deleted_at__isnull=True
+        )
+        for question_id, body in published.values_list("question_id", "body"):
+            answers.setdefault(question_id, []).append(body)
+        for question in chunk:
+            fields = index_fields(
+                title=question.title,
+                labels=question_labels(question),
+                texts=(question.body, *answers.get(question.pk, [])),
+            )
+            for name, value in fields.items():
+                setattr(question, name, value)
+        question_model.objects.using(using).bulk_update(chunk, list(fields))
+        question_model.objects.using(using).filter(pk__in=[q.pk for q in chunk]).update(
+            search_boost=boost_expression()
+        )
+        done += len(chunk)
+    return done
+
+
+def boost_refresh(question_ids) -> None:
+    from forum.models import Question
+
+    Question.objects.filter(pk__in=list(question_ids)).update(search_boost=boost_expression())
+
+
+# ---- queries ------------------------------------------------------------
+
+
+@dataclass
+class Clause:
+    """One thing the query asks for: met by any one option, each a set of tokens all present."""
+
+    options: list[list[str]]
+
+
+@dataclass
+class Plan:
+    clauses: list[Clause] = field(default_factory=list)
+    concept_clauses: list[Clause] = field(default_factory=list)
+    # (as typed, the other forms searched) for each glossary term of the query.
+    expansions: list[tuple[str, list[str]]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # what a snippet marks
+
+
+# Other forms of a query's term named on the results page.
+EXPANSIONS_SHOWN = 4
+
+
+def plan(query: str) -> Plan:
+    query = (query or "")[:400]
+    result = Plan()
+    rest, last = [], 0
+    for term, written, start, end in vocabulary.find(query):
+        rest.append(query[last:start])
+        last = end
+        typed = [
+            token
+            for token in _tokens(written, for_query=False)
+            if not _CJK_RUN.match(token) or len(token) > 1
+        ]
+        options = [[concept_token(term)]]
+        if typed:
+            options.append(_unique(typed))
+        clause = Clause(options)
+        result.clauses.append(clause)
+        result.concept_clauses.append(clause)
+        # Each language's name first, then the abbreviations and the rest.
+        named = [*term.zh[:1], *term.en[:1], *term.abbr, *term.zh[1:], *term.en[1:]]
+        others = [
+            form for form in _unique([*named, *term.forms]) if form.lower() != written.lower()
+        ]
+        result.expansions.append((written, others[:EXPANSIONS_SHOWN]))
+        result.words += [written, *term.forms]
+    rest.append(query[last:])
+    for token in _unique(_tokens(" ".join(rest), for_query=True)):
+        result.clauses.append(Clause([[token]]))
+    result.words += [word for part in rest for word in part.split() if word.strip()]
+    result.clauses = result.clauses[:MAX_QUERY_TOKENS]
+    return result
+
+
+def query_tokens(query: str) -> list[str]:
+    """Every token the query's clauses name, each once (the similar-questions search reads these)."""
+    return _unique(
+        token for clause in plan(query).clauses for option in clause.options for token in option
+    )[: MAX_QUERY_TOKENS * 2]
+
+
+def _tsquery_text(clauses: list[Clause], *, weight: str = "", joiner: str = " & ") -> str:
+    def lexeme(token: str) -> str:
+        return f"{token}:{weight}" if weight else token
+
+    parts = []
+    for clause in clauses:
+        options = [" & ".join(lexeme(token) for token in option) for option in clause.options]
+        parts.append("(" + " | ".join(f"({option})" for option in options) + ")")
+    return joiner.join(parts)
+
+
+def ts_query(clauses: list[Clause], *, weight: str = "", joiner: str = " & ") -> SearchQuery:
+    return SearchQuery(
+        _tsquery_text(clauses, weight=weight, joiner=joiner), config="simple", search_type="raw"
+    )
+
+
+# ---- matching -----------------------------------------------------------
+
+# Ranking reads every candidate's stored vector, so it is given the best
+# matches by boost (and the best title matches); a page says when there were more.
 MAX_CANDIDATES = 250
-# How many of the most recently active public questions a search walks
-# first, testing each, before it asks the GIN index for every match.
+# How many of the best public questions a search walks first, testing each,
+# before it asks the GIN index for every match.
 RECENT_WINDOW = 2500
+# Fewer strict matches than this, and a query naming glossary terms also
+# looks for the terms alone.
+RELAX_BELOW = 5
 ACTIVITY = ("-last_activity_at", "-pk")
+BEST = ("-search_boost", *ACTIVITY)
 
 
 @dataclass
 class Matches:
-    """The ids of up to MAX_CANDIDATES matching questions, most recently active first."""
+    """The ids of up to MAX_CANDIDATES matching questions, best by boost first."""
 
     ids: list[int]
     more: bool  # matches beyond MAX_CANDIDATES were left out
     public: int  # how many of ``ids`` are published questions
+    plan: Plan = field(default_factory=Plan)
+    title_ids: list[int] = field(default_factory=list)  # those matching in the title (SQLite)
 
 
 @contextmanager
@@ -89,10 +304,6 @@ def _without_seqscan():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         yield
-
-
-def ts_query(query: str) -> SearchQuery:
-    return SearchQuery(" ".join(query_tokens(query)), config="simple", search_type="plain")
 
 
 # ANALYZE's sample of the vectors' most common lexemes, read again after this long.
@@ -133,86 +344,156 @@ def _share(tokens: list[str]) -> float:
     return min(shares.get(token, floor) for token in tokens)
 
 
-# The newest public questions in activity order (the partial index
-# question_public_active), then the matches among them in the same order: the
-# scan stops as soon as enough are found. Written out because the ORM cannot
-# select from a subquery; the planner, guessing few matches, would otherwise
-# read the whole window to sort it.
-_RECENT_MATCHES = """
+def _clauses_share(clauses: list[Clause]) -> float:
+    """At most the share of questions meeting every clause: that of the rarest clause."""
+    shares, floor = _lexeme_shares()
+
+    def clause_share(clause: Clause) -> float:
+        return min(1.0, sum(_share(option) for option in clause.options))
+
+    return min((clause_share(clause) for clause in clauses), default=floor)
+
+
+# The best public questions by boost (the partial index question_public_best),
+# then the matches among them in the same order: the scan stops as soon as
+# enough are found. Written out because the ORM cannot select from a
+# subquery; the planner, guessing few matches, would otherwise read the
+# whole window to sort it.
+_WINDOW_MATCHES = """
     SELECT id FROM (
-        SELECT id, last_activity_at, search_vector FROM forum_question
+        SELECT id, search_boost, last_activity_at, search_vector FROM forum_question
         WHERE state = %s AND deleted_at IS NULL
-        ORDER BY last_activity_at DESC, id DESC
+        ORDER BY search_boost DESC, last_activity_at DESC, id DESC
         LIMIT %s
-    ) AS recent
-    WHERE search_vector @@ plainto_tsquery('simple'::regconfig, %s)
-    ORDER BY last_activity_at DESC, id DESC
+    ) AS best
+    WHERE search_vector @@ to_tsquery('simple'::regconfig, %s)
+    ORDER BY search_boost DESC, last_activity_at DESC, id DESC
     LIMIT %s
 """
 
 
-def _recent_matches(tokens: list[str], limit: int) -> list[int] | None:
-    """The newest ``limit`` matches among the RECENT_WINDOW most recently active public questions.
+def _window_matches(text: str, limit: int) -> list[int] | None:
+    """The best ``limit`` matches among the RECENT_WINDOW best public questions.
 
-    None when there are fewer there: the word is rarer than the statistics
+    None when there are fewer there: the words are rarer than the statistics
     said (or the forum is small), and the GIN index must find the matches.
     """
     from forum.models import PostState
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            _RECENT_MATCHES, [PostState.PUBLISHED.value, RECENT_WINDOW, " ".join(tokens), limit]
-        )
+        cursor.execute(_WINDOW_MATCHES, [PostState.PUBLISHED.value, RECENT_WINDOW, text, limit])
         ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) == limit else None
 
 
-def matches(query: str, *, extra: QuerySet | None = None) -> Matches:
-    """The published questions (and those of ``extra``) matching every token of ``query``.
+def _postgres_matches(
+    public: QuerySet, clauses: list[Clause], *, weight: str = "", walk: bool = True
+) -> list[int]:
+    """Up to MAX_CANDIDATES + 1 published matches, best by boost, through the walk or the index.
+
+    A word found in many questions (“化疗”, in two of three here) must not
+    make a search read every match: fetched through the GIN index to be
+    sorted, the 28,000 matches of a word in 100,000 questions took 400 ms.
+    For words the statistics say are that common, the search walks the
+    RECENT_WINDOW best questions in order, testing each, and stops at
+    MAX_CANDIDATES matches; rarer words, or ones the walk found too few of,
+    go to the GIN index, which is then quick because the matches are few.
+    """
+    limit = MAX_CANDIDATES + 1
+    ids = None
+    # The walk reads all public questions: not for a search narrowed to a facet.
+    if walk and _clauses_share(clauses) * RECENT_WINDOW >= MAX_CANDIDATES:
+        ids = _window_matches(_tsquery_text(clauses, weight=weight), limit)
+    if ids is None:
+        found = public.filter(search_vector=ts_query(clauses, weight=weight)).order_by(*BEST)
+        ids = list(found.values_list("pk", flat=True)[:limit])
+    return ids
+
+
+def _sqlite_filter(clauses: list[Clause]) -> Q:
+    condition = Q()
+    for clause in clauses:
+        met = Q()
+        for option in clause.options:
+            every = Q()
+            for token in option:
+                every &= Q(search_document__contains=f" {token} ")
+            met |= every
+        condition &= met
+    return condition
+
+
+def _title_matches(title: str, clauses: list[Clause]) -> bool:
+    tokens = set(document(title).split())
+    return all(any(set(option) <= tokens for option in clause.options) for clause in clauses)
+
+
+def _find(public: QuerySet, extra: QuerySet | None, clauses: list[Clause], walk: bool) -> tuple:
+    """(public ids, more, the viewer's own unpublished ids, public title-match ids)."""
+    limit = MAX_CANDIDATES + 1
+    if connection.vendor == "postgresql":
+        with _without_seqscan():
+            ids = _postgres_matches(public, clauses, walk=walk)
+            more = len(ids) > MAX_CANDIDATES
+            ids = ids[:MAX_CANDIDATES]
+            if more:
+                # The best title matches are candidates too, however low their
+                # boost; with every match kept they are among them already.
+                titled = _postgres_matches(public, clauses, weight="A", walk=walk)
+                ids += [pk for pk in titled if pk not in ids][: MAX_CANDIDATES // 5]
+            own = []
+            if extra is not None:
+                own_found = extra.filter(search_vector=ts_query(clauses)).order_by(*ACTIVITY)
+                own = list(own_found.values_list("pk", flat=True)[:limit])
+        return ids, more, own, []
+    rows = list(
+        public.filter(_sqlite_filter(clauses)).order_by(*BEST).values_list("pk", "title")[:limit]
+    )
+    more = len(rows) > MAX_CANDIDATES
+    rows = rows[:MAX_CANDIDATES]
+    titled = [pk for pk, title in rows if _title_matches(title, clauses)]
+    own = []
+    if extra is not None:
+        own = list(
+            extra.filter(_sqlite_filter(clauses))
+            .order_by(*ACTIVITY)
+            .values_list("pk", flat=True)[:limit]
+        )
+    return [pk for pk, _title in rows], more, own, titled
+
+
+def matches(
+    query: str, *, extra: QuerySet | None = None, within: QuerySet | None = None
+) -> Matches:
+    """The published questions (and those of ``extra``) matching ``query``.
 
     ``extra`` is the few unpublished questions the searcher may also see
-    (their own, or all for moderators).
-
-    On PostgreSQL a word found in many questions (“化疗”, in two of three
-    here) must not make a search read every match: fetched through the GIN
-    index to be sorted by activity, the 28,000 matches of a word in 100,000
-    questions took 400 ms. For a word the statistics say is that common,
-    the search walks the RECENT_WINDOW most recently active questions in
-    order, testing each, and stops at MAX_CANDIDATES matches; a rarer word,
-    or one the walk found too few of, goes to the GIN index, which is then
-    quick because its matches are few.
+    (their own, or all for moderators); ``within`` narrows the published
+    ones (a category or tag chosen on the results page).
     """
     from forum.models import Question
 
-    tokens = query_tokens(query)
-    if not tokens:
-        return Matches([], more=False, public=0)
-    limit = MAX_CANDIDATES + 1
-    public = Question.objects.published()
-    if connection.vendor != "postgresql":
-        for token in tokens:
-            public = public.filter(search_document__contains=f" {token} ")
-            if extra is not None:
-                extra = extra.filter(search_document__contains=f" {token} ")
-        ids = list(public.order_by(*ACTIVITY).values_list("pk", flat=True)[:limit])
-    else:
-        ids = None
-        if _share(tokens) * RECENT_WINDOW >= MAX_CANDIDATES:
-            ids = _recent_matches(tokens, limit)
-        if ids is None:
-            with _without_seqscan():
-                found = public.filter(search_vector=ts_query(query)).order_by(*ACTIVITY)
-                ids = list(found.values_list("pk", flat=True)[:limit])
-        if extra is not None:
-            extra = extra.filter(search_vector=ts_query(query))
-    more = len(ids) > MAX_CANDIDATES
-    ids = ids[:MAX_CANDIDATES]
-    public_count = len(ids)
-    if extra is not None:
-        own = list(extra.order_by(*ACTIVITY).values_list("pk", flat=True)[:limit])
-        more = more or len(own) > MAX_CANDIDATES
-        ids += own[:MAX_CANDIDATES]
-    return Matches(ids, more, public_count)
+    found_plan = plan(query)
+    clauses = found_plan.clauses
+    if not clauses:
+        return Matches([], more=False, public=0, plan=found_plan)
+    public = within if within is not None else Question.objects.published()
+    ids, more, own, titled = _find(public, extra, clauses, walk=within is None)
+    if (
+        len(ids) < RELAX_BELOW
+        and found_plan.concept_clauses
+        and (len(found_plan.concept_clauses) < len(clauses))
+    ):
+        # A patient's sentence: the glossary terms alone, after the strict matches.
+        loose, loose_more, _own, loose_titled = _find(
+            public, None, found_plan.concept_clauses, walk=within is None
+        )
+        ids += [pk for pk in loose if pk not in ids][: MAX_CANDIDATES - len(ids)]
+        more = more or loose_more
+        titled += loose_titled
+    own = [pk for pk in own if pk not in ids][:MAX_CANDIDATES]
+    more = more or len(own) > MAX_CANDIDATES
+    return Matches(ids + own, more, len(ids), found_plan, titled)
 
 
 def among(ids: list[int]):
@@ -222,21 +503,73 @@ def among(ids: list[int]):
     return ids
 
 
-def ranked(questions: QuerySet, query: str) -> QuerySet:
-    """``questions`` (the matches), best first: by rank on PostgreSQL, else most recently active."""
+# How much a perfect text match (in the title) weighs against the boost.
+TEXT_WEIGHT = 25
+
+
+def ranked(questions: QuerySet, found: Matches) -> QuerySet:
+    """``questions`` (the matches), best first.
+
+    PostgreSQL: boost plus the text rank, in which the title weighs most.
+    SQLite: title matches first, then by boost.
+    """
+    if not found.plan.clauses:
+        return questions.order_by(*BEST)
     if connection.vendor != "postgresql":
-        return questions.order_by(*ACTIVITY)
-    rank = SearchRank(F("search_vector"), ts_query(query))
-    return questions.annotate(rank=rank).order_by("-rank", *ACTIVITY)
+        return questions.annotate(
+            titled=Case(
+                When(pk__in=found.title_ids or [0], then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        ).order_by("-titled", *BEST)
+    rank = SearchRank(
+        F("search_vector"), ts_query(found.plan.clauses, joiner=" | "), weights=[0.1, 0.2, 0.4, 1.0]
+    )
+    return questions.annotate(rank=F("search_boost") + rank * TEXT_WEIGHT).order_by(
+        "-rank", *ACTIVITY
+    )
 
 
-def highlight(text: str, query: str, *, length: int = 180) -> str:
-    """An escaped snippet of ``text`` around the first match, matches in <mark>."""
-    words = [re.escape(word) for word in query.split() if word.strip()][:MAX_QUERY_TOKENS]
+# ---- what the reader sees -----------------------------------------------
+
+
+def _word_pattern(words: list[str]) -> re.Pattern | None:
+    """Each word as written, an English one with any ending (its stem and more letters)."""
+    pieces = set()
+    for word in words:
+        word = word.strip()
+        if not word:
+            continue
+        if re.fullmatch(r"[A-Za-z]{4,}", word):
+            # The letters the word shares with its stem, then any ending:
+            # "therapy" (stem "therapi") marks "therapies" too.
+            shared = os.path.commonprefix([vocabulary.stem(word), word.lower()])
+            pieces.add(rf"\b{re.escape(shared if len(shared) >= 4 else word)}\w*")
+        elif re.fullmatch(r"[\w-]+", word) and not _CJK_RUN.match(word):
+            pieces.add(rf"\b{re.escape(word)}\b")
+        else:
+            pieces.add(re.escape(word))
+    if not pieces:
+        return None
+    return re.compile("|".join(sorted(pieces, key=len, reverse=True)), re.IGNORECASE)
+
+
+def highlight(text: str, query: str | Plan, *, length: int = 180) -> str:
+    """An escaped snippet of ``text`` around the first match, matches in <mark>.
+
+    Given a query's ``Plan``, it marks the glossary forms searched too: an
+    English query's answer written in Chinese shows where 奥沙利铂 is.
+    """
+    found_plan = query if isinstance(query, Plan) else None
+    if found_plan is None:
+        words = [word for word in (query or "").split() if word.strip()][:MAX_QUERY_TOKENS]
+    else:
+        words = found_plan.words
     text = " ".join((text or "").split())
-    if not words:
+    pattern = _word_pattern(words)
+    if pattern is None:
         return escape(text[:length])
-    pattern = re.compile("|".join(sorted(words, key=len, reverse=True)), re.IGNORECASE)
     first = pattern.search(text)
     start = max(0, (first.start() if first else 0) - length // 3)
     snippet = text[start : start + length]

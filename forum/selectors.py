@@ -141,18 +141,35 @@ def question_list(
 
 
 @dataclass
+class Facet:
+    """A category or tag among the matches, with how many matched in it."""
+
+    kind: str  # "category" or "tag"
+    slug: str
+    label: str
+    count: int
+    chosen: bool = False
+
+
+@dataclass
 class SearchResults:
     questions: QuerySet[Question]  # the matches, best first
     count: int
-    more: bool  # more matched than forum.search.MAX_CANDIDATES; the most recently active kept
+    more: bool  # more matched than forum.search.MAX_CANDIDATES; the best kept
     kept: int  # of the published matches, those kept
+    expansions: list[tuple[str, list[str]]]  # (as typed, the other forms searched)
+    plan: forum_search.Plan
+    facets: list[Facet] = field(default_factory=list)
 
 
-def question_search(*, viewer: User, query: str) -> SearchResults:
-    """Questions matching ``query`` in their text or published answers, visible to the viewer.
+def question_search(
+    *, viewer: User, query: str, category: str = "", tag: str = ""
+) -> SearchResults:
+    """Questions matching ``query`` in their text, answers, category or tags, visible to the viewer.
 
     Published questions for everyone, and the unpublished ones the viewer
-    may see: their own, or all of them for moderators.
+    may see: their own, or all of them for moderators. ``category`` and
+    ``tag`` (slugs, as the facets link them) narrow the published matches.
     """
     extra = None
     if viewer.is_authenticated:
@@ -160,7 +177,15 @@ def question_search(*, viewer: User, query: str) -> SearchResults:
             state__in=[state for state in PostState if state != PostState.PUBLISHED]
         )
         extra = unpublished if viewer.is_moderator else unpublished.filter(author=viewer)
-    found = forum_search.matches(query, extra=extra)
+    within = None
+    if category or tag:
+        within = Question.objects.published()
+        if category:
+            within = within.filter(category__slug=category)
+        if tag:
+            within = within.filter(tags__slug=tag)
+        extra = None
+    found = forum_search.matches(query, extra=extra, within=within)
     questions = (
         Question.objects.filter(pk__in=forum_search.among(found.ids))
         .select_related("author", "category")
@@ -168,8 +193,38 @@ def question_search(*, viewer: User, query: str) -> SearchResults:
         .defer("body_html", "moderation_reason", "search_vector")
     )
     return SearchResults(
-        forum_search.ranked(questions, query), len(found.ids), found.more, found.public
+        forum_search.ranked(questions, found),
+        len(found.ids),
+        found.more,
+        found.public,
+        found.plan.expansions,
+        found.plan,
+        _search_facets(found.ids[: found.public], category=category, tag=tag),
     )
+
+
+FACETS_SHOWN = 8
+
+
+def _search_facets(ids: list[int], *, category: str, tag: str) -> list[Facet]:
+    """The categories and tags of the published matches, most matches first: two queries."""
+    if not ids:
+        return []
+    within = Question.objects.filter(pk__in=forum_search.among(ids))
+    categories = (
+        Category.objects.filter(questions__in=within)
+        .annotate(n=Count("questions"))
+        .order_by("-n", "position")[:FACETS_SHOWN]
+    )
+    tags = (
+        Tag.objects.filter(questions__in=within)
+        .annotate(n=Count("questions"))
+        .order_by("-n", "name")[:FACETS_SHOWN]
+    )
+    return [
+        *(Facet("category", c.slug, c.label, c.n, c.slug == category) for c in categories),
+        *(Facet("tag", t.slug, t.label, t.n, t.slug == tag) for t in tags),
+    ]
 
 
 def unanswered_count() -> int:

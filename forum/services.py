@@ -95,17 +95,21 @@ def _refresh_question(question: Question) -> None:
     question.answer_count = len(answers)
     question.reply_count = stats["n"]
     question.thanks_count = sum(thanks for _body, thanks in answers)
-    question.search_document = search.document(
-        question.title, question.body, *(body for body, _t in answers)
+    indexed = search.index_fields(
+        title=question.title,
+        labels=search.question_labels(question),
+        texts=(question.body, *(body for body, _t in answers)),
     )
+    question.search_document = indexed["search_document"]
     listcache.invalidate()
     Question.objects.filter(pk=question.pk).update(
         answer_count=question.answer_count,
         reply_count=question.reply_count,
         thanks_count=question.thanks_count,
-        search_document=question.search_document,
-        **search.vector_update(question.search_document),
+        **indexed,
     )
+    # After the counters: an UPDATE's expressions read the row as it was.
+    search.boost_refresh([question.pk])
 
 
 def _post_text(post) -> str:
@@ -455,6 +459,7 @@ def answer_accept(*, answer: Answer, user: User) -> Answer:
             return answer
         question.accepted_answer = answer
         question.save(update_fields=["accepted_answer"])
+        search.boost_refresh([question.pk])
         listcache.invalidate()
         from forum import events
 
@@ -468,6 +473,7 @@ def answer_unaccept(*, question: Question, user: User) -> None:
         raise PermissionDenied(_("Only the person who asked can accept an answer."))
     with transaction.atomic():
         Question.objects.filter(pk=question.pk).update(accepted_answer=None)
+        search.boost_refresh([question.pk])
         listcache.invalidate()
 
 
@@ -487,6 +493,7 @@ def answer_thank(*, answer: Answer, user: User) -> bool:
             Question.objects.filter(pk=answer.question_id).update(
                 thanks_count=F("thanks_count") + 1
             )
+            search.boost_refresh([answer.question_id])
             listcache.invalidate()
             from forum import events
 
@@ -586,6 +593,7 @@ def question_duplicate_mark(*, question: Question, original: Question, by: User)
             duplicate_marked_by=by,
             duplicate_marked_at=question.duplicate_marked_at,
         )
+        search.boost_refresh([question.pk])
         listcache.invalidate()
         _duplicate_audit(by=by, action="duplicate_mark", question=question, original_id=target.pk)
         from forum import events
@@ -620,6 +628,7 @@ def question_duplicate_unmark(*, question: Question, by: User) -> Question:
         Question.objects.filter(pk=question.pk).update(
             duplicate_of=None, duplicate_marked_by=None, duplicate_marked_at=None
         )
+        search.boost_refresh([question.pk])
         listcache.invalidate()
         _duplicate_audit(
             by=by, action="duplicate_unmark", question=question, original_id=original_id

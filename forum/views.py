@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
@@ -445,18 +447,28 @@ def question_follow(request, pk):
 
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
+    # Facet slugs as the results page links them; anything else narrows nothing.
+    category = _slug_param(request.GET.get("category", ""))
+    tag = _slug_param(request.GET.get("tag", ""))
     page = results = None
     if query:
-        results = selectors.question_search(viewer=request.user, query=query)
+        results = selectors.question_search(
+            viewer=request.user, query=query, category=category, tag=tag
+        )
         paginator = Paginator(results.questions, SEARCH_RESULTS_PER_PAGE)
         paginator.count = results.count  # known: no COUNT query
         page = paginator.get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
         for question in page.object_list:
-            question.title_highlighted = highlight(question.title, query, length=200)
-            question.snippet = highlight(question.body, query)
+            question.title_highlighted = highlight(question.title, results.plan, length=200)
+            question.snippet = highlight(question.body, results.plan)
     return render(
         request,
         "forum/search.html",
-        {"query": query, "page": page, "results": results},
+        {"query": query, "page": page, "results": results, "category": category, "tag": tag},
     )
+
+
+def _slug_param(value: str) -> str:
+    value = value.strip()[:80]
+    return value if re.fullmatch(r"[-\w]+", value) else ""

@@ -2,17 +2,28 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from forum import search, selectors, services
+from forum import search, selectors, services, vocabulary
 from forum.models import PostState, Question
 
 pytestmark = pytest.mark.django_db
 
 
-def test_chinese_is_indexed_as_characters_and_pairs():
-    document = search.document("化疗后恶心")
+def test_chinese_is_indexed_as_characters_and_pairs_and_english_as_stems():
+    document = search.document("化疗后恶心 Metastases")
     assert " 化疗 " in document and " 恶心 " in document and " 化 " in document
-    assert search.query_tokens("化疗 恶心") == ["化疗", "恶心"]
-    assert search.query_tokens("XELOX Nausea") == ["xelox", "nausea"]
+    assert f" {vocabulary.stem('metastases')} " in document
+    # Digits and Latin letters written against Chinese stay apart from it.
+    assert " 化疗 " in search.document("第4次化疗") and " xelox " in search.document("XELOX方案")
+    # A query's words that carry no meaning are left out.
+    assert search.plan("化疗后怎么办").clauses == search.plan("化疗").clauses
+    assert search.plan("what is the fatigue").clauses == search.plan("fatigue").clauses
+
+
+def test_a_glossary_term_is_one_token_in_both_languages():
+    (oxaliplatin,) = [term for term, *_ in vocabulary.find("oxaliplatin")]
+    token = search.concept_token(oxaliplatin)
+    for text in ["奥沙利铂", "L-OHP", "Oxaliplatin"]:
+        assert f" {token} " in search.document(text)
 
 
 def test_finds_questions_by_chinese_words(client, question_factory):
@@ -33,7 +44,8 @@ def test_finds_questions_through_their_answers(client, question_factory, doctor)
         question=question, author=doctor, body="This is oxaliplatin neuropathy; avoid cold drinks."
     )
     content = client.get(reverse("forum:search"), {"q": "neuropathy"}).content.decode()
-    assert "Numb fingers after chemotherapy" in content
+    assert question.get_absolute_url() in content
+    assert "<mark>Numb</mark> fingers" in content  # numbness is one of the glossary's forms
 
 
 def test_every_word_must_match(client, question_factory):
@@ -100,20 +112,23 @@ def test_postgres_ranks_title_matches_first(question_factory):
     assert [q.pk for q in results.questions][0] == titled.pk
 
 
-def test_common_words_keep_the_most_recently_active_matches(client, question_factory, monkeypatch):
+def test_common_words_keep_the_best_matches(client, question_factory, monkeypatch):
     monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
     monkeypatch.setattr(search, "RECENT_WINDOW", 5)
     oldest = question_factory(title="Stoma bag leaking at night, what helps?")
+    answered = question_factory(title="Fatigue in the first week of FOLFOX", answers=1)
     for number in range(8):
         question_factory(title=f"Fatigue after cycle {number} of FOLFOX")
     found = selectors.question_search(viewer=AnonymousUser(), query="fatigue")
     assert found.more and len(found.questions) == 3
-    assert {q.title for q in found.questions} == {
-        f"Fatigue after cycle {n} of FOLFOX" for n in (5, 6, 7)
-    }
+    # The answered one first though it is older, then the most recently active.
+    assert [q.title for q in found.questions] == [
+        answered.title,
+        *(f"Fatigue after cycle {n} of FOLFOX" for n in (7, 6)),
+    ]
     page = client.get(reverse("forum:search"), {"q": "fatigue"}).content.decode()
     assert "More than 3 questions found" in page
-    # A word not in the recent questions is still found in older ones.
+    # A word not in the best questions is still found in older ones.
     found = selectors.question_search(viewer=AnonymousUser(), query="stoma")
     assert not found.more and [q.pk for q in found.questions] == [oldest.pk]
 
@@ -136,6 +151,130 @@ def test_postgres_statistics_tell_common_words_from_rare_ones(question_factory, 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE forum_question")
     monkeypatch.setattr(search, "_stats", None)
-    assert search._share(["fatigue"]) > 0.8
-    assert search._share(["fatigue", "stoma"]) < 0.2
-    assert search._share(["never-written-anywhere"]) < 0.2
+    def share(query):
+        return search._clauses_share(search.plan(query).clauses)
+
+    assert share("fatigue") > 0.8
+    assert share("fatigue stoma") < 0.2
+    assert share("neverwrittenanywhere") < 0.2
+
+
+CHINESE_NUMBNESS = {
+    "title": "我爸爸用奥沙利铂以后手脚麻木，正常吗",
+    "body": "第四个周期以后手指一碰凉水就麻，走路也觉得脚底发麻，会不会一直这样？",
+}
+
+
+def test_an_english_query_finds_a_question_written_only_in_chinese(client, question_factory):
+    question = question_factory(**CHINESE_NUMBNESS)
+    question_factory(
+        title="术后饮食应该注意些什么呢", body="胃切除以后吃什么比较好，需要注意哪些问题？"
+    )
+
+    response = client.get(reverse("forum:search"), {"q": "oxaliplatin numbness"})
+    content = response.content.decode()
+    assert question.get_absolute_url() in content and "术后饮食" not in content
+    assert "<mark>奥沙利铂</mark>" in content  # the snippet shows where it matched
+    assert "Also searched:" in content and "奥沙利铂" in content.split("Also searched:")[1]
+
+
+def test_a_chinese_query_finds_a_question_written_in_english(client, question_factory):
+    question = question_factory(
+        title="Tingling hands after L-OHP infusions", body="Is the cold sensitivity permanent?"
+    )
+    content = client.get(reverse("forum:search"), {"q": "奥沙利铂"}).content.decode()
+    assert question.get_absolute_url() in content
+
+
+def test_inflections_and_patients_words_match(client, question_factory):
+    liver = question_factory(title="Liver metastases after colon surgery", body="What now?" * 3)
+    chemo = question_factory(title="Hair loss during chemotherapy", body="Will it grow back?" * 3)
+    url = reverse("forum:search")
+    assert liver.get_absolute_url() in client.get(url, {"q": "metastasis"}).content.decode()
+    assert chemo.get_absolute_url() in client.get(url, {"q": "chemo"}).content.decode()
+
+
+def test_a_patients_sentence_still_finds_the_terms_it_names(client, question_factory):
+    question = question_factory(**CHINESE_NUMBNESS)
+    content = client.get(
+        reverse("forum:search"),
+        {"q": "my dad has numbness in his fingers after oxaliplatin, what should he do"},
+    ).content.decode()
+    assert question.get_absolute_url() in content
+
+
+def test_tag_and_category_names_are_searched_and_shown_as_facets(
+    client, question_factory, category
+):
+    from forum.models import Tag
+
+    tag, _ = Tag.objects.get_or_create(
+        name="Chemotherapy", defaults={"name_zh": "化疗", "slug": "chemotherapy"}
+    )
+    tagged = question_factory(
+        title="第三次以后一直没胃口", body="吃不下饭，体重掉了五斤，家里人都很着急，怎么办？"
+    )
+    tagged.tags.add(tag)
+    services._refresh_question(tagged)
+    other = question_factory(title="Chemotherapy and work", body="Can I keep working during it?")
+    url = reverse("forum:search")
+
+    content = client.get(url, {"q": "chemotherapy"}).content.decode()
+    assert tagged.get_absolute_url() in content and other.get_absolute_url() in content
+    assert "search-facets" in content and f"tag={tag.slug}" in content
+    narrowed = client.get(url, {"q": "chemotherapy", "tag": tag.slug}).content.decode()
+    assert tagged.get_absolute_url() in narrowed and other.get_absolute_url() not in narrowed
+    # A facet value that is not a slug narrows nothing and breaks nothing.
+    hostile = client.get(url, {"q": "chemotherapy", "tag": "' OR 1=1", "category": "../x"})
+    assert hostile.status_code == 200 and tagged.get_absolute_url() in hostile.content.decode()
+
+
+def test_answered_and_accepted_questions_come_first(question_factory, doctor):
+    unanswered = question_factory(title="Nausea after XELOX, any tips please")
+    answered = question_factory(title="Nausea after XELOX, what helps", answers=1)
+    accepted = question_factory(title="Nausea after XELOX cycle two", answers=1)
+    services.answer_accept(answer=accepted.answers.get(), user=accepted.author)
+    results = selectors.question_search(viewer=AnonymousUser(), query="XELOX nausea")
+    assert [q.pk for q in results.questions] == [accepted.pk, answered.pk, unanswered.pk]
+
+
+def test_title_matches_come_first_on_every_database(question_factory):
+    question_factory(title="Nutrition advice wanted please", body="Nausea again after every cycle.")
+    titled = question_factory(
+        title="Something about nausea", body="Short description, long enough."
+    )
+    results = selectors.question_search(viewer=AnonymousUser(), query="nausea")
+    assert [q.pk for q in results.questions][0] == titled.pk
+
+
+def test_search_queries_do_not_grow_with_the_results(
+    client, question_factory, django_assert_num_queries
+):
+    for number in range(3):
+        question_factory(title=f"Fatigue question {number}")
+    url = reverse("forum:search")
+    client.get(url, {"q": "fatigue"})
+    with django_assert_num_queries(QUERIES := _search_queries(client, url)):
+        client.get(url, {"q": "fatigue"})
+    for number in range(30):
+        question_factory(title=f"More fatigue {number}", answers=1)
+    with django_assert_num_queries(QUERIES):
+        client.get(url, {"q": "fatigue"})
+
+
+def _search_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, {"q": "fatigue"})
+    return len(captured)
+
+
+def test_a_duplicate_comes_after_the_question_it_points_to(question_factory, doctor):
+    original = question_factory(title="Cold hands on oxaliplatin", answers=1)
+    duplicate = question_factory(title="Cold hands on oxaliplatin again", answers=1)
+    services.answer_accept(answer=duplicate.answers.get(), user=duplicate.author)
+    services.question_duplicate_mark(question=duplicate, original=original, by=doctor)
+    results = selectors.question_search(viewer=AnonymousUser(), query="oxaliplatin")
+    assert [q.pk for q in results.questions] == [original.pk, duplicate.pk]

@@ -1,0 +1,36 @@
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_visitor_finds_a_chinese_question_with_english_words(site, new_page, tmp_path):
+    asker_email = site.person("patient", "Li Hua")
+    asker = new_page()
+    sign_in(asker, site, asker_email, PASSWORD)
+    asker.goto(site.url + "/questions/ask/")
+    title = "我爸爸用奥沙利铂以后手脚麻木，正常吗？"
+    asker.get_by_label("Title").fill(title)
+    asker.get_by_label("Details").fill(
+        "第四个周期以后手指一碰凉水就麻，走路也觉得脚底发麻，会不会一直这样？"
+    )
+    asker.get_by_label("Topic").select_option(label="Colorectal cancer")
+    asker.get_by_role("button", name="Post question").click()
+    expect(asker.get_by_role("heading", name=title)).to_be_visible()
+
+    visitor = new_page()
+    visitor.goto(site.url + "/search/")
+    visitor.get_by_label("Search for").fill("oxaliplatin numbness")
+    visitor.get_by_role("button", name="Search").click()
+
+    result = visitor.locator(".question-list .question-row").filter(has_text="奥沙利铂")
+    expect(result).to_have_count(1)
+    # Where the words matched, and which other words were searched.
+    expect(result.locator("mark").first).to_be_visible()
+    expect(visitor.locator(".search-expansions")).to_contain_text("奥沙利铂")
+    expect(visitor.locator(".search-expansions")).to_contain_text("周围神经毒性")
+    visitor.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+    result.get_by_role("link").first.click()
+    expect(visitor.get_by_role("heading", name=title)).to_be_visible()
