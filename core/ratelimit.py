@@ -2,6 +2,7 @@
 
 import time
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -24,9 +25,45 @@ def rate_limit(*, user, action: str) -> None:
     """
     if user.is_moderator:
         return
+    limit = _count(action=action, who=str(user.pk))
+    if limit is not None:
+        raise RateLimited(
+            _("You have done this %(limit)d times recently. Please wait a little and try again.")
+            % {"limit": limit}
+        )
+
+
+def rate_limit_client(*, request, action: str) -> None:
+    """Count one ``action`` by whoever sent ``request``; raise RateLimited past the limit.
+
+    For reads anyone may make: a signed-in person is counted by account, a
+    visitor by address (as allauth's adapter finds it, so the proxies
+    trusted by DJANGO_TRUSTED_PROXY_COUNT are looked through).
+    """
+    user = request.user
+    if user.is_authenticated:
+        if user.is_moderator:
+            return
+        who = str(user.pk)
+    else:
+        try:
+            address = get_account_adapter(request).get_client_ip(request)
+        except PermissionDenied:
+            address = request.META.get("REMOTE_ADDR", "")
+        who = f"ip:{address}"
+    limit = _count(action=action, who=who)
+    if limit is not None:
+        raise RateLimited(
+            _("You have done this %(limit)d times recently. Please wait a little and try again.")
+            % {"limit": limit}
+        )
+
+
+def _count(*, action: str, who: str) -> int | None:
+    """Count one ``action`` by ``who`` in the current window; the limit if it is passed, else None."""
     limit, seconds = settings.SHUKANG_RATE_LIMITS[action]
     window = int(time.time() // seconds)
-    key = f"ratelimit:{action}:{user.pk}:{window}"
+    key = f"ratelimit:{action}:{who}:{window}"
     if cache.add(key, 1, timeout=seconds + 5):
         count = 1
     else:
@@ -35,11 +72,7 @@ def rate_limit(*, user, action: str) -> None:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=seconds + 5)
             count = 1
-    if count > limit:
-        raise RateLimited(
-            _("You have done this %(limit)d times recently. Please wait a little and try again.")
-            % {"limit": limit}
-        )
+    return limit if count > limit else None
 
 
 def require_can_post(user) -> None:
