@@ -385,4 +385,7 @@ SHUKANG_RATE_LIMITS = {
     "reply": (20, 600),
     "flag": (20, 3600),
     "salon_question": (10, 600),
+    # Similar questions while a title is typed: per account, or per address
+    # for visitors. A patient typing fast, debounced, stays far below it.
+    "question_similar": (60, 60),
 }

@@ -47,6 +47,7 @@ urlpatterns = [
         name="reply-fragment",
     ),
     path("search/", views.search, name="search"),
+    path("questions/similar/", views.question_similar, name="question-similar"),
     # Last: the slug would otherwise swallow the action paths above.
     path("questions/<int:pk>/<str:slug>/", views.question_detail, name="question-detail"),
     path("categories/<slug:slug>/", views.category_detail, name="category-detail"),

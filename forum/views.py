@@ -5,8 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,8 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import user_is_verified_doctor
 from core.pagecache import visitor_page
+from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
-from forum import listcache, selectors, services
+from forum import listcache, selectors, services, similar
 from forum.forms import AnswerForm, DuplicateForm, ListFilterForm, QuestionForm, ReplyForm
 from forum.models import Answer, Category, Question, Reply, Tag
 from forum.search import highlight
@@ -173,6 +176,40 @@ def question_ask(request):
     )
 
 
+# A patient retyping a title sees the same answer again without asking; new
+# questions reach it within the minute.
+SIMILAR_MAX_AGE = 60
+
+
+@require_GET
+def question_similar(request):
+    """Published questions like the title being typed, as JSON for the ask form's script.
+
+    Anyone may ask, as the questions are public; each client is rate limited
+    (by account, or by address for visitors). Past the limit the answer is a
+    429 with no results and a message the script need not show.
+    """
+    try:
+        rate_limit_client(request=request, action="question_similar")
+    except RateLimited:
+        refused = JsonResponse(
+            {
+                "results": [],
+                "error": _(
+                    "Too many look-ups for similar questions. Wait a minute; "
+                    "you can still post your question."
+                ),
+            },
+            status=429,
+        )
+        add_never_cache_headers(refused)
+        return refused
+    found = similar.similar_questions(request.GET.get("title", ""))
+    response = JsonResponse({"results": [similar.as_json(row) for row in found]})
+    patch_cache_control(response, private=True, max_age=SIMILAR_MAX_AGE)
+    return response
+
+
 def question_redirect(request, pk):
     return redirect(selectors.question_get_for_viewer(pk=pk, viewer=request.user), permanent=False)
 
@@ -183,8 +220,11 @@ def question_detail(request, pk, slug):
     if slug != question.slug and question.slug:
         return redirect(question, permanent=True)
     page = selectors.question_page(question=question, viewer=request.user)
+    related = similar.similar_questions(question.title, exclude=question.pk)
     return TemplateResponse(
-        request, "forum/question_detail.html", _question_context(request, question, page)
+        request,
+        "forum/question_detail.html",
+        _question_context(request, question, page, related=related),
     )
 
 

@@ -1,0 +1,271 @@
+"""Published questions like one being asked, for the ask form and the question page.
+
+A title typed on the ask page rarely holds every word of the question that
+already answers it, so unlike the search page (where every token must match)
+any token may. A candidate is offered when its title holds at least
+MIN_SCORE of the typed title's tokens (common ones count half); the share in
+the title counts most, the text's rank next, and an answered question, more
+so one whose asker accepted an answer, goes before an unanswered one as
+alike.
+
+The tokens are the search's own (``forum.search.query_tokens``: stemmed
+Latin words, Chinese as character pairs, one token per glossary term in
+either language), and so are the documents they are looked up in
+(``Question.search_document``, and on PostgreSQL ``search_vector``).
+
+On PostgreSQL, tokens in more than COMMON_SHARE of the questions (“化疗”)
+are left out of the look-up, and the GIN index on ``search_vector`` finds
+the questions holding any of the rest (``to_tsquery('simple', 'a | b |
+c')``): at most CANDIDATES of them, two thirds answered, are read in no
+order and ranked with ``ts_rank``, and the best RERANK scored here. When the
+statistics say more than CANDIDATES questions would match, a question must
+first hold two of the tokens, so the rows read are the likelier ones; when
+the rare tokens find too little, the common ones are asked for two at a
+time. SQLite matches the tokens with LIKE among the most recently active
+questions.
+"""
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import combinations
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection, transaction
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Value, When
+
+from forum.models import Question
+from forum.search import _lexeme_shares, document, query_tokens
+
+RESULTS = 5
+# Shorter titles say too little to look anything up by.
+MIN_TITLE = 4
+TITLE_MAX = Question._meta.get_field("title").max_length
+# Tokens in more than this share of the questions are not looked up, and
+# count half when a candidate's title holds them.
+COMMON_SHARE = 0.05
+COMMON_WEIGHT = 0.5
+LOOKUP_TOKENS = 8
+# Questions read and ranked in the database, and the best of them scored here.
+CANDIDATES = 300
+RERANK = 25
+# A question whose title holds less than this share of the typed title's
+# tokens is not offered: one shared word is not a similar question.
+MIN_SCORE = 0.35
+# Shared title tokens weigh this much more than the text's rank; answered
+# questions, and more so those with an accepted answer, are preferred.
+TITLE_WEIGHT = 2.0
+ANSWERED_BOOST = 1.3
+ACCEPTED_BOOST = 1.5
+SQLITE_WINDOW = 500
+FIELDS = ("pk", "title", "slug", "answer_count", "accepted_answer_id")
+
+
+@dataclass(frozen=True)
+class Statistics:
+    shares: dict[str, float]  # the share of questions holding each common lexeme
+    floor: float  # a lexeme not in ``shares`` is in at most this share
+    questions: int  # about how many questions there are
+
+
+STATS_SECONDS = 600
+_rows: tuple[float, int] | None = None
+
+
+def _question_rows() -> int:
+    """About how many questions there are, as the planner last counted (pg_class)."""
+    global _rows
+    now = time.monotonic()
+    if _rows is None or now - _rows[0] > STATS_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'forum_question'::regclass")
+            row = cursor.fetchone()
+        _rows = (now, max(int(row[0]) if row else 0, 0))
+    return _rows[1]
+
+
+def statistics() -> Statistics | None:
+    """PostgreSQL's statistics of the questions' lexemes, read again every few minutes; else None."""
+    if connection.vendor != "postgresql":
+        return None
+    shares, floor = _lexeme_shares()
+    return Statistics(shares, floor, _question_rows())
+
+
+def _has_duplicates() -> bool:
+    return any(field.name == "duplicate_of" for field in Question._meta.get_fields())
+
+
+def _candidates_base(exclude: int | None):
+    questions = Question.objects.published()
+    if _has_duplicates():
+        # A duplicate points to its original, which is offered instead.
+        questions = questions.filter(duplicate_of__isnull=True)
+    if exclude is not None:
+        questions = questions.exclude(pk=exclude)
+    return questions
+
+
+def _tsquery(groups: list[tuple[str, ...]]) -> SearchQuery:
+    """``'a' | 'b'`` or ``'a' & 'b' | 'a' & 'c'``: tokens hold letters and digits only."""
+    text = " | ".join(" & ".join(f"'{token}'" for token in group) for group in groups)
+    return SearchQuery(text, config="simple", search_type="raw")
+
+
+def _lookups(tokens: list[str], stats: Statistics) -> list[tuple[list[tuple], list[str]]]:
+    """What to ask the GIN index, strictest first: (the token groups, the ranking tokens)."""
+
+    def share(token: str) -> float:
+        return stats.shares.get(token, stats.floor)
+
+    rarest = sorted(tokens, key=share)
+    kept = [token for token in rarest if share(token) <= COMMON_SHARE][:LOOKUP_TOKENS]
+    lookups = []
+    # PostgreSQL's planner too takes an unlisted token to be in half the least listed share.
+    guessed = sum(stats.shares.get(token, stats.floor / 2) for token in kept)
+    if len(kept) > 2 and guessed * stats.questions > CANDIDATES:
+        # So many hold one of them that the first CANDIDATES found would be
+        # any: first ask for two.
+        lookups.append((list(combinations(kept, 2)), kept))
+    if kept:
+        lookups.append(([(token,) for token in kept], kept))
+    # The rare tokens found too little (they were the chance pairs of
+    # characters across two words) or there were none: the common ones too,
+    # two at a time.
+    everything = rarest[:LOOKUP_TOKENS]
+    if everything != kept:
+        groups = list(combinations(everything, 2)) if len(everything) > 1 else [tuple(everything)]
+        lookups.append((groups, everything))
+    return lookups
+
+
+@contextmanager
+def _index_only():
+    """Run this transaction's look-ups through the GIN index's bitmap, never a walk of the table.
+
+    Asked for a few matches, the planner would walk the table (or the state
+    index) in order and test each row, stopping at the few: it costs the
+    test as nearly free, but each unpacks a stored vector, and a token in
+    one question in ten took 40 ms so over 100,000 questions. The GIN
+    index's bitmap answers without unpacking any.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', 'off', true), "
+            "set_config('enable_indexscan', 'off', true)"
+        )
+        yield
+
+
+def _postgres_rows(groups: list[tuple], ranking: list[str], exclude: int | None) -> list[dict]:
+    """The RERANK best by ts_rank of at most CANDIDATES questions holding a group of tokens.
+
+    Answered questions fill most of the candidates: the scan takes the first
+    matches it meets, in no order (sorting them would read every match), and
+    an answer is what the asker is looking for.
+    """
+    matching = _candidates_base(exclude).filter(search_vector=_tsquery(groups)).order_by()
+    answered = matching.filter(answer_count__gt=0).values("pk")[: CANDIDATES * 2 // 3]
+    any_state = matching.values("pk")[: CANDIDATES // 3]
+    boost = Case(
+        When(accepted_answer__isnull=False, then=Value(ACCEPTED_BOOST)),
+        When(answer_count__gt=0, then=Value(ANSWERED_BOOST)),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+    rows = (
+        Question.objects.filter(pk__in=answered.union(any_state))
+        .annotate(rank=SearchRank(F("search_vector"), _tsquery([(token,) for token in ranking])))
+        .order_by(ExpressionWrapper(F("rank") * boost, output_field=FloatField()).desc(), "-pk")
+        .values(*FIELDS, "rank")[:RERANK]
+    )
+    return list(rows)
+
+
+def _sqlite_rows(tokens: list[str], exclude: int | None) -> list[dict]:
+    """The SQLITE_WINDOW most recently active questions holding a token, with their text's share."""
+    holds_any = Q()
+    for token in tokens:
+        holds_any |= Q(search_document__contains=f" {token} ")
+    rows = list(
+        _candidates_base(exclude)
+        .filter(holds_any)
+        .order_by("-last_activity_at", "-pk")
+        .values(*FIELDS, "search_document")[:SQLITE_WINDOW]
+    )
+    for row in rows:
+        held = set(row.pop("search_document").split())
+        row["text"] = sum(token in held for token in tokens) / len(tokens)
+    return rows
+
+
+def _score(row: dict, weights: dict[str, float]) -> float:
+    """How alike a candidate is: its title's share of the tokens above all, then its text's."""
+    title = set(document(row["title"]).split())
+    in_title = sum(weight for token, weight in weights.items() if token in title)
+    in_title /= sum(weights.values())
+    if in_title < MIN_SCORE:
+        return 0.0
+    score = TITLE_WEIGHT * in_title + row["text"]
+    if row["accepted_answer_id"] is not None:
+        return score * ACCEPTED_BOOST
+    return score * ANSWERED_BOOST if row["answer_count"] else score
+
+
+def similar_questions(title: str, *, exclude: int | None = None, limit: int = RESULTS) -> list:
+    """Up to ``limit`` published questions like ``title``, most alike first.
+
+    Each is a dict of ``pk``, ``title``, ``slug``, ``answer_count``,
+    ``accepted_answer_id`` and ``url``. ``exclude``: a question's own id,
+    for its page. Deleted, unpublished and duplicate questions are never
+    offered; neither is the asker's own draft, which is not published.
+    """
+    title = " ".join((title or "")[:TITLE_MAX].split())
+    if len(title) < MIN_TITLE:
+        return []
+    tokens = query_tokens(title)
+    if not tokens:
+        return []
+    stats = statistics()
+    if stats is None:
+        return _best(_sqlite_rows(tokens, exclude), dict.fromkeys(tokens, 1.0), limit)
+    weights = {
+        token: COMMON_WEIGHT if stats.shares.get(token, 0.0) > COMMON_SHARE else 1.0
+        for token in tokens
+    }
+    found: dict[int, dict] = {}
+    best: list[dict] = []
+    with _index_only():
+        for groups, ranking in _lookups(tokens, stats):
+            rows = _postgres_rows(groups, ranking, exclude)
+            top = max((row["rank"] for row in rows), default=0.0) or 1.0
+            for row in rows:
+                found.setdefault(row["pk"], {**row, "text": row["rank"] / top})
+            best = _best(list(found.values()), weights, limit)
+            if len(best) == limit:
+                break
+    return best
+
+
+def _best(rows: list[dict], weights: dict[str, float], limit: int) -> list[dict]:
+    scored = sorted(
+        ((score, row) for row in rows if (score := _score(row, weights)) > 0),
+        key=lambda pair: (-pair[0], -pair[1]["pk"]),
+    )
+    best = []
+    for _alike, row in scored[:limit]:
+        shown = {name: row[name] for name in FIELDS}
+        shown["url"] = Question(pk=row["pk"], slug=row["slug"]).get_absolute_url()
+        best.append(shown)
+    return best
+
+
+def as_json(row: dict) -> dict:
+    """One question as ``GET /questions/similar/`` answers it (SPEC's fixed shape)."""
+    return {
+        "id": row["pk"],
+        "title": row["title"],
+        "url": row["url"],
+        "answers": row["answer_count"],
+        "accepted": row["accepted_answer_id"] is not None,
+    }
