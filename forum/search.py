@@ -21,6 +21,8 @@ best title matches, and those are ordered by boost plus text rank. SQLite
 matches the same tokens with LIKE and orders by boost, title matches first.
 """
 
+import difflib
+import functools
 import hashlib
 import os
 import re
@@ -237,11 +239,52 @@ def plan(query: str) -> Plan:
         result.expansions.append((written, others[:EXPANSIONS_SHOWN]))
         result.words += [written, *term.forms]
     rest.append(query[last:])
-    for token in _unique(_tokens(" ".join(rest), for_query=True)):
-        result.clauses.append(Clause([[token]]))
+    leftover = " ".join(rest)
+    corrections = 0
+    for token in _unique(_tokens(leftover, for_query=True)):
+        clause = Clause([[token]])
+        term = None
+        if corrections < MAX_CORRECTIONS and not _CJK_RUN.match(token):
+            term = _misspelt(token, leftover)
+        if term is not None:
+            # "capecitibine": the word as typed, or the glossary term it is close to.
+            corrections += 1
+            clause.options.append([concept_token(term)])
+            result.concept_clauses.append(clause)
+            result.expansions.append((token, [*term.zh[:1], *term.en[:1]]))
+            result.words += list(term.forms)
+        result.clauses.append(clause)
     result.words += [word for part in rest for word in part.split() if word.strip()]
     result.clauses = result.clauses[:MAX_QUERY_TOKENS]
     return result
+
+
+# Words of a query looked up as possible misspellings of a glossary term,
+# and how close they must be (difflib's ratio).
+MAX_CORRECTIONS = 3
+SPELLING_CUTOFF = 0.85
+
+
+@functools.cache
+def _latin_forms() -> dict[str, vocabulary.Term]:
+    """Every one-word English form of the glossary of five letters or more, lower-cased."""
+    forms = {}
+    for term in vocabulary.terms():
+        for form in term.forms:
+            if re.fullmatch(r"[A-Za-z]{5,}", form):
+                forms.setdefault(form.lower(), term)
+    return forms
+
+
+def _misspelt(token: str, text: str) -> vocabulary.Term | None:
+    """The glossary term a word of ``text`` (stemmed to ``token``) misspells, if one is close."""
+    for word in re.findall(r"[A-Za-z]{5,}", text):
+        if vocabulary.stem(word) == token:
+            close = difflib.get_close_matches(
+                word.lower(), _latin_forms().keys(), n=1, cutoff=SPELLING_CUTOFF
+            )
+            return _latin_forms()[close[0]] if close else None
+    return None
 
 
 def query_tokens(query: str) -> list[str]:

@@ -151,6 +151,7 @@ def test_postgres_statistics_tell_common_words_from_rare_ones(question_factory, 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE forum_question")
     monkeypatch.setattr(search, "_stats", None)
+
     def share(query):
         return search._clauses_share(search.plan(query).clauses)
 
@@ -278,3 +279,12 @@ def test_a_duplicate_comes_after_the_question_it_points_to(question_factory, doc
     services.question_duplicate_mark(question=duplicate, original=original, by=doctor)
     results = selectors.question_search(viewer=AnonymousUser(), query="oxaliplatin")
     assert [q.pk for q in results.questions] == [original.pk, duplicate.pk]
+
+
+def test_a_misspelt_drug_finds_what_the_glossary_calls_it(client, question_factory):
+    question = question_factory(
+        title="吃卡培他滨以后手掌脱皮，怎么护理？", body="第三个周期开始手掌发红脱皮，走路也疼。"
+    )
+    content = client.get(reverse("forum:search"), {"q": "capecitibine"}).content.decode()
+    assert question.get_absolute_url() in content
+    assert "卡培他滨" in content.split("Also searched:")[1]
