@@ -25,6 +25,7 @@ time. SQLite matches the tokens with LIKE among the most recently active
 questions.
 """
 
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ TITLE_WEIGHT = 2.0
 ANSWERED_BOOST = 1.3
 ACCEPTED_BOOST = 1.5
 SQLITE_WINDOW = 500
+# What goes between quotes in a raw tsquery: the search's tokens are letters
+# and digits, and anything else is left out rather than trusted.
+_LEXEME = re.compile(r"^[^\W_]+$")
 FIELDS = ("pk", "title", "slug", "answer_count", "accepted_answer_id")
 
 
@@ -223,7 +227,7 @@ def similar_questions(title: str, *, exclude: int | None = None, limit: int = RE
     title = " ".join((title or "")[:TITLE_MAX].split())
     if len(title) < MIN_TITLE:
         return []
-    tokens = query_tokens(title)
+    tokens = [token for token in query_tokens(title) if _LEXEME.match(token)]
     if not tokens:
         return []
     stats = statistics()

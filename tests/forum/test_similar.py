@@ -240,3 +240,13 @@ def test_the_ask_form_carries_the_scripts_words_in_chinese(client, patient):
     assert 'data-url="/questions/similar/"' in content
     assert "已经有人问过的相似问题" in content
     assert 'data-answers-other="%(counter)s 条回答"' in content
+
+
+def test_a_token_that_is_not_letters_and_digits_never_reaches_the_query(
+    question_factory, monkeypatch
+):
+    question = question_factory(title="Oxaliplatin numbness, how long will it last?")
+    monkeypatch.setattr(
+        similar, "query_tokens", lambda title: ["o'x|!", "oxaliplatin", "numb", "long", "last"]
+    )
+    assert titles(similar.similar_questions(TYPED)) == [question.title]
