@@ -283,7 +283,8 @@ def test_a_duplicate_comes_after_the_question_it_points_to(question_factory, doc
 
 def test_a_misspelt_drug_finds_what_the_glossary_calls_it(client, question_factory):
     question = question_factory(
-        title="吃卡培他滨以后手掌脱皮，怎么护理？", body="第三个周期开始手掌发红脱皮，走路也疼。"
+        title="吃卡培他滨以后手掌脱皮，怎么护理？",
+        body="第三个周期开始手掌发红脱皮，走路的时候也很疼。",
     )
     content = client.get(reverse("forum:search"), {"q": "capecitibine"}).content.decode()
     assert question.get_absolute_url() in content
