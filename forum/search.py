@@ -241,7 +241,12 @@ def plan(query: str) -> Plan:
     rest.append(query[last:])
     leftover = " ".join(rest)
     corrections = 0
-    for token in _unique(_tokens(leftover, for_query=True)):
+    tokens = _unique(_tokens(leftover, for_query=True))
+    if result.clauses or any(len(token) > 1 for token in tokens):
+        # A single Chinese character left between words (术 of 术后) asks for
+        # nearly every question; it counts only when it is the whole query.
+        tokens = [token for token in tokens if len(token) > 1 or not _CJK_RUN.match(token)]
+    for token in tokens:
         clause = Clause([[token]])
         term = None
         if corrections < MAX_CORRECTIONS and not _CJK_RUN.match(token):
@@ -319,8 +324,7 @@ MAX_CANDIDATES = 250
 # How many of the best public questions a search walks first, testing each,
 # before it asks the GIN index for every match.
 RECENT_WINDOW = 2500
-# Fewer strict matches than this, and a query naming glossary terms also
-# looks for the terms alone.
+# Fewer matches than this, and the query is tried again, looser (_relaxations).
 RELAX_BELOW = 5
 ACTIVITY = ("-last_activity_at", "-pk")
 BEST = ("-search_boost", *ACTIVITY)
@@ -335,6 +339,7 @@ class Matches:
     public: int  # how many of ``ids`` are published questions
     plan: Plan = field(default_factory=Plan)
     title_ids: list[int] = field(default_factory=list)  # those matching in the title (SQLite)
+    loose_ids: list[int] = field(default_factory=list)  # found by a looser query: after the rest
 
 
 @contextmanager
@@ -522,21 +527,44 @@ def matches(
         return Matches([], more=False, public=0, plan=found_plan)
     public = within if within is not None else Question.objects.published()
     ids, more, own, titled = _find(public, extra, clauses, walk=within is None)
-    if (
-        len(ids) < RELAX_BELOW
-        and found_plan.concept_clauses
-        and (len(found_plan.concept_clauses) < len(clauses))
-    ):
-        # A patient's sentence: the glossary terms alone, after the strict matches.
-        loose, loose_more, _own, loose_titled = _find(
-            public, None, found_plan.concept_clauses, walk=within is None
-        )
-        ids += [pk for pk in loose if pk not in ids][: MAX_CANDIDATES - len(ids)]
+    loose_ids = []
+    for relaxed in _relaxations(found_plan) if len(ids) < RELAX_BELOW else ():
+        if len(ids) + len(loose_ids) >= RELAX_BELOW:
+            break
+        loose, loose_more, _own, loose_titled = _find(public, None, relaxed, walk=within is None)
+        found_ids = set(ids) | set(loose_ids)
+        loose_ids += [pk for pk in loose if pk not in found_ids]
         more = more or loose_more
         titled += loose_titled
+    ids += loose_ids[: MAX_CANDIDATES - len(ids)]
     own = [pk for pk in own if pk not in ids][:MAX_CANDIDATES]
     more = more or len(own) > MAX_CANDIDATES
-    return Matches(ids + own, more, len(ids), found_plan, titled)
+    return Matches(ids + own, more, len(ids), found_plan, titled, loose_ids)
+
+
+# A query of at most this many clauses that finds too little is tried again
+# without each clause in turn.
+DROP_ONE_MAX = 4
+
+
+def _relaxations(found_plan: Plan) -> list[list[Clause]]:
+    """Looser forms of a query that found too little, closest first.
+
+    Every clause but one (a word the answer does not use), then the glossary
+    terms alone (a patient's whole sentence).
+    """
+    clauses, concepts = found_plan.clauses, found_plan.concept_clauses
+    looser = []
+    if 2 <= len(clauses) <= DROP_ONE_MAX:
+        # A plain word goes before a glossary term, and the terms never all go.
+        dropped = sorted(clauses, key=lambda clause: clause in concepts)
+        for clause in dropped:
+            kept = [other for other in clauses if other is not clause]
+            if not concepts or any(other in concepts for other in kept):
+                looser.append(kept)
+    if concepts and len(concepts) < len(clauses) and concepts not in looser:
+        looser.append(concepts)
+    return looser
 
 
 def among(ids: list[int]):
@@ -558,19 +586,26 @@ def ranked(questions: QuerySet, found: Matches) -> QuerySet:
     """
     if not found.plan.clauses:
         return questions.order_by(*BEST)
+    first = []
+    if found.loose_ids:
+        # What met every clause comes before what a looser query found.
+        questions = questions.annotate(loose=_flag(found.loose_ids))
+        first.append("loose")
     if connection.vendor != "postgresql":
-        return questions.annotate(
-            titled=Case(
-                When(pk__in=found.title_ids or [0], then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        ).order_by("-titled", *BEST)
+        return questions.annotate(titled=_flag(found.title_ids)).order_by(*first, "-titled", *BEST)
     rank = SearchRank(
         F("search_vector"), ts_query(found.plan.clauses, joiner=" | "), weights=[0.1, 0.2, 0.4, 1.0]
     )
     return questions.annotate(rank=F("search_boost") + rank * TEXT_WEIGHT).order_by(
-        "-rank", *ACTIVITY
+        *first, "-rank", *ACTIVITY
+    )
+
+
+def _flag(ids: list[int]) -> Case:
+    return Case(
+        When(pk__in=among(ids) if ids else [0], then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
     )
 
 
