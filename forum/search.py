@@ -198,6 +198,12 @@ class Clause:
     """One thing the query asks for: met by any one option, each a set of tokens all present."""
 
     options: list[list[str]]
+    concept: str = ""  # the glossary term's token, when the clause names one
+
+    @property
+    def ranked_by(self) -> list[str]:
+        """What ranking counts: the term's token alone, so a match in either language counts once."""
+        return [self.concept] if self.concept else self.options[0]
 
 
 @dataclass
@@ -228,7 +234,7 @@ def plan(query: str) -> Plan:
         options = [[concept_token(term)]]
         if typed:
             options.append(_unique(typed))
-        clause = Clause(options)
+        clause = Clause(options, concept=concept_token(term))
         result.clauses.append(clause)
         result.concept_clauses.append(clause)
         # Each language's name first, then the abbreviations and the rest.
@@ -254,7 +260,8 @@ def plan(query: str) -> Plan:
         if term is not None:
             # "capecitibine": the word as typed, or the glossary term it is close to.
             corrections += 1
-            clause.options.append([concept_token(term)])
+            clause.concept = concept_token(term)
+            clause.options.append([clause.concept])
             result.concept_clauses.append(clause)
             result.expansions.append((token, [*term.zh[:1], *term.en[:1]]))
             result.words += list(term.forms)
@@ -593,8 +600,11 @@ def ranked(questions: QuerySet, found: Matches) -> QuerySet:
         first.append("loose")
     if connection.vendor != "postgresql":
         return questions.annotate(titled=_flag(found.title_ids)).order_by(*first, "-titled", *BEST)
+    # Each clause counts once: a Chinese text would otherwise score a term
+    # twice (its token and the characters as typed), an English one once.
+    counted = [Clause([clause.ranked_by]) for clause in found.plan.clauses]
     rank = SearchRank(
-        F("search_vector"), ts_query(found.plan.clauses, joiner=" | "), weights=[0.1, 0.2, 0.4, 1.0]
+        F("search_vector"), ts_query(counted, joiner=" | "), weights=[0.1, 0.2, 0.4, 1.0]
     )
     return questions.annotate(rank=F("search_boost") + rank * TEXT_WEIGHT).order_by(
         *first, "-rank", *ACTIVITY
