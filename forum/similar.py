@@ -47,12 +47,16 @@ TITLE_MAX = Question._meta.get_field("title").max_length
 COMMON_SHARE = 0.05
 COMMON_WEIGHT = 0.5
 LOOKUP_TOKENS = 8
+# A title of common words only is looked up by its least common few, unless
+# even the least common is in more than this share of the questions.
+COMMON_TOKENS = 4
+MOST_COMMON_SHARE = 0.5
 # Questions read and ranked in the database, and the best of them scored here.
 CANDIDATES = 300
 RERANK = 25
 # A question whose title holds less than this share of the typed title's
 # tokens is not offered: one shared word is not a similar question.
-MIN_SCORE = 0.35
+MIN_SCORE = 0.3
 # Shared title tokens weigh this much more than the text's rank; answered
 # questions, and more so those with an accepted answer, are preferred.
 TITLE_WEIGHT = 2.0
@@ -117,30 +121,37 @@ def _tsquery(groups: list[tuple[str, ...]]) -> SearchQuery:
 
 
 def _lookups(tokens: list[str], stats: Statistics) -> list[tuple[list[tuple], list[str]]]:
-    """What to ask the GIN index, strictest first: (the token groups, the ranking tokens)."""
+    """What to ask the GIN index, strictest first: (the token groups, the ranking tokens).
 
-    def share(token: str) -> float:
-        return stats.shares.get(token, stats.floor)
-
-    rarest = sorted(tokens, key=share)
-    kept = [token for token in rarest if share(token) <= COMMON_SHARE][:LOOKUP_TOKENS]
+    Only rare tokens are looked up: those in at most COMMON_SHARE of the
+    questions, and those the statistics do not list (rarer than any they
+    list). A common token's list in the index is long, and reading it was
+    most of a slow look-up.
+    """
+    rare = [token for token in tokens if stats.shares.get(token, 0.0) <= COMMON_SHARE][
+        :LOOKUP_TOKENS
+    ]
+    if not rare:
+        common = _common_lookup(tokens, stats)
+        return [common] if common else []
     lookups = []
     # PostgreSQL's planner too takes an unlisted token to be in half the least listed share.
-    guessed = sum(stats.shares.get(token, stats.floor / 2) for token in kept)
-    if len(kept) > 2 and guessed * stats.questions > CANDIDATES:
+    guessed = sum(stats.shares.get(token, stats.floor / 2) for token in rare)
+    if len(rare) > 2 and guessed * stats.questions > CANDIDATES:
         # So many hold one of them that the first CANDIDATES found would be
         # any: first ask for two.
-        lookups.append((list(combinations(kept, 2)), kept))
-    if kept:
-        lookups.append(([(token,) for token in kept], kept))
-    # The rare tokens found too little (they were the chance pairs of
-    # characters across two words) or there were none: the common ones too,
-    # two at a time.
-    everything = rarest[:LOOKUP_TOKENS]
-    if everything != kept:
-        groups = list(combinations(everything, 2)) if len(everything) > 1 else [tuple(everything)]
-        lookups.append((groups, everything))
+        lookups.append((list(combinations(rare, 2)), rare))
+    lookups.append(([(token,) for token in rare], rare))
     return lookups
+
+
+def _common_lookup(tokens: list[str], stats: Statistics) -> tuple[list[tuple], list[str]] | None:
+    """For common words: the least common few, two at a time, if even they say anything."""
+    fewest = sorted(tokens, key=lambda token: stats.shares.get(token, 0.0))[:COMMON_TOKENS]
+    if not fewest or stats.shares.get(fewest[0], 0.0) > MOST_COMMON_SHARE:
+        return None
+    groups = list(combinations(fewest, 2)) if len(fewest) > 1 else [tuple(fewest)]
+    return groups, fewest
 
 
 @contextmanager
@@ -164,13 +175,10 @@ def _index_only():
 def _postgres_rows(groups: list[tuple], ranking: list[str], exclude: int | None) -> list[dict]:
     """The RERANK best by ts_rank of at most CANDIDATES questions holding a group of tokens.
 
-    Answered questions fill most of the candidates: the scan takes the first
-    matches it meets, in no order (sorting them would read every match), and
-    an answer is what the asker is looking for.
+    The candidates are the first matches the scan meets, in no order:
+    sorting them would read every match.
     """
     matching = _candidates_base(exclude).filter(search_vector=_tsquery(groups)).order_by()
-    answered = matching.filter(answer_count__gt=0).values("pk")[: CANDIDATES * 2 // 3]
-    any_state = matching.values("pk")[: CANDIDATES // 3]
     boost = Case(
         When(accepted_answer__isnull=False, then=Value(ACCEPTED_BOOST)),
         When(answer_count__gt=0, then=Value(ANSWERED_BOOST)),
@@ -178,7 +186,7 @@ def _postgres_rows(groups: list[tuple], ranking: list[str], exclude: int | None)
         output_field=FloatField(),
     )
     rows = (
-        Question.objects.filter(pk__in=answered.union(any_state))
+        Question.objects.filter(pk__in=matching.values("pk")[:CANDIDATES])
         .annotate(rank=SearchRank(F("search_vector"), _tsquery([(token,) for token in ranking])))
         .order_by(ExpressionWrapper(F("rank") * boost, output_field=FloatField()).desc(), "-pk")
         .values(*FIELDS, "rank")[:RERANK]
@@ -246,8 +254,19 @@ def similar_questions(title: str, *, exclude: int | None = None, limit: int = RE
             for row in rows:
                 found.setdefault(row["pk"], {**row, "text": row["rank"] / top})
             best = _best(list(found.values()), weights, limit)
-            if len(best) == limit:
+            # Enough candidates to choose from: a looser look-up would cost
+            # another scan for questions less alike.
+            if len(best) == limit or len(rows) == RERANK:
                 break
+        if not found:
+            # The rare tokens are in no question (words the forum has never
+            # used): what the title shares with others is its common words.
+            common = _common_lookup([t for t in tokens if t in stats.shares], stats)
+            if common:
+                rows = _postgres_rows(*common, exclude)
+                top = max((row["rank"] for row in rows), default=0.0) or 1.0
+                rows = [{**row, "text": row["rank"] / top} for row in rows]
+                best = _best(rows, weights, limit)
     return best
 
 

@@ -72,7 +72,8 @@ def test_titles_in_the_other_language_are_found_through_the_vocabulary(question_
 
 def test_a_title_sharing_one_word_is_not_similar(question_factory):
     question_factory(title="Which diet helps during chemotherapy?", answers=1)
-    assert similar.similar_questions("How long does numbness last after chemotherapy") == []
+    typed = "How long does numbness last in the fingers after chemotherapy"
+    assert similar.similar_questions(typed) == []
 
 
 def test_at_most_five_are_offered(question_factory):
@@ -250,3 +251,20 @@ def test_a_token_that_is_not_letters_and_digits_never_reaches_the_query(
         similar, "query_tokens", lambda title: ["o'x|!", "oxaliplatin", "numb", "long", "last"]
     )
     assert titles(similar.similar_questions(TYPED)) == [question.title]
+
+
+STATS = similar.Statistics({"化疗": 0.85, "手脚": 0.3, "麻木": 0.3, "腹泻": 0.2}, 0.05, 100_000)
+
+
+def test_only_rare_tokens_are_looked_up_two_at_a_time_when_many_hold_them():
+    lookups = similar._lookups(["化疗", "奥沙", "沙利", "利铂", "麻木"], STATS)
+    assert [ranking for _groups, ranking in lookups] == [["奥沙", "沙利", "利铂"]] * 2
+    assert lookups[0][0] == [("奥沙", "沙利"), ("奥沙", "利铂"), ("沙利", "利铂")]
+    assert lookups[1][0] == [("奥沙",), ("沙利",), ("利铂",)]
+
+
+def test_a_title_of_common_words_is_looked_up_by_its_least_common_pairs():
+    groups, ranking = similar._lookups(["化疗", "手脚", "麻木", "腹泻"], STATS)[0]
+    assert ranking == ["腹泻", "手脚", "麻木", "化疗"]
+    assert len(groups) == 6
+    assert similar._lookups(["化疗"], STATS) == []
