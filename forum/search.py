@@ -16,8 +16,9 @@ terms, the terms alone are searched too, after the strict matches.
 On PostgreSQL the stored vector weighs the title (A) above tags and
 category names (B) and the text and answers (D), and the GIN index finds the
 matches. Ranking is over all matches: the candidates are the best matches by
-``search_boost`` (answered, accepted, thanked; duplicates last) and the
-best title matches, and those are ordered by boost plus text rank. SQLite
+``search_boost`` (answered, accepted, thanked; duplicates last), found in
+that order, and those are ordered by boost plus text rank, in which the
+title weighs most. SQLite
 matches the same tokens with LIKE and orders by boost, title matches first.
 """
 
@@ -73,24 +74,35 @@ def _latin(word: str) -> str:
     return vocabulary.stem(word)
 
 
-def _tokens(text: str, *, for_query: bool) -> list[str]:
+def _tokens(text: str) -> list[str]:
+    """A text's tokens as stored: Chinese characters and their pairs, English stems."""
     tokens = []
     for run in _TOKEN.findall((text or "").lower()):
         if _CJK_RUN.match(run):
-            if for_query:
-                pieces = [piece for piece in _STOP_ZH.split(run) if piece]
-            else:
-                pieces = [run]
-            for piece in pieces:
-                if len(piece) == 1:
-                    tokens.append(piece)
-                    continue
-                if not for_query:
-                    tokens.extend(piece)
-                tokens.extend(piece[i : i + 2] for i in range(len(piece) - 1))
-        elif not (for_query and run in STOPWORDS_EN):
+            tokens.extend(run)
+            tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
             tokens.append(_latin(run))
     return tokens
+
+
+def _query_words(text: str) -> list[list[str]]:
+    """A query's words as token groups: an English word's stem, or a Chinese word's pairs.
+
+    Chinese is cut at the words that carry no meaning; each piece left is
+    one word, matched by all its character pairs.
+    """
+    words = []
+    for run in _TOKEN.findall((text or "").lower()):
+        if _CJK_RUN.match(run):
+            for piece in _STOP_ZH.split(run):
+                if len(piece) == 1:
+                    words.append([piece])
+                elif piece:
+                    words.append(_unique(piece[i : i + 2] for i in range(len(piece) - 1)))
+        elif run not in STOPWORDS_EN:
+            words.append([_latin(run)])
+    return words
 
 
 def concept_token(term: vocabulary.Term) -> str:
@@ -108,9 +120,7 @@ def _unique(tokens) -> list[str]:
 
 def document(*parts: str) -> str:
     """The stored, space-separated search document for some texts."""
-    seen = _unique(
-        token for part in parts for token in [*_tokens(part, for_query=False), *_concepts(part)]
-    )
+    seen = _unique(token for part in parts for token in [*_tokens(part), *_concepts(part)])
     return f" {' '.join(seen)} " if seen else ""
 
 
@@ -226,11 +236,7 @@ def plan(query: str) -> Plan:
     for term, written, start, end in vocabulary.find(query):
         rest.append(query[last:start])
         last = end
-        typed = [
-            token
-            for token in _tokens(written, for_query=False)
-            if not _CJK_RUN.match(token) or len(token) > 1
-        ]
+        typed = [token for token in _tokens(written) if not _CJK_RUN.match(token) or len(token) > 1]
         options = [[concept_token(term)]]
         if typed:
             options.append(_unique(typed))
@@ -247,14 +253,18 @@ def plan(query: str) -> Plan:
     rest.append(query[last:])
     leftover = " ".join(rest)
     corrections = 0
-    tokens = _unique(_tokens(leftover, for_query=True))
-    if result.clauses or any(len(token) > 1 for token in tokens):
+    words = []
+    for word in _query_words(leftover):
+        if word not in words:
+            words.append(word)
+    if result.clauses or any(len(word) > 1 or len(word[0]) > 1 for word in words):
         # A single Chinese character left between words (术 of 术后) asks for
         # nearly every question; it counts only when it is the whole query.
-        tokens = [token for token in tokens if len(token) > 1 or not _CJK_RUN.match(token)]
-    for token in tokens:
-        clause = Clause([[token]])
+        words = [word for word in words if len(word) > 1 or not _CJK_RUN.match(word[0])]
+    for word in words:
+        clause = Clause([word])
         term = None
+        token = word[0]
         if corrections < MAX_CORRECTIONS and not _CJK_RUN.match(token):
             term = _misspelt(token, leftover)
         if term is not None:
@@ -330,7 +340,7 @@ def ts_query(clauses: list[Clause], *, weight: str = "", joiner: str = " & ") ->
 MAX_CANDIDATES = 250
 # How many of the best public questions a search walks first, testing each,
 # before it asks the GIN index for every match.
-RECENT_WINDOW = 2500
+RECENT_WINDOW = 1500
 # Fewer matches than this, and the query is tried again, looser (_relaxations).
 RELAX_BELOW = 5
 ACTIVITY = ("-last_activity_at", "-pk")
@@ -404,7 +414,8 @@ def _clauses_share(clauses: list[Clause]) -> float:
     shares, floor = _lexeme_shares()
 
     def clause_share(clause: Clause) -> float:
-        return min(1.0, sum(_share(option) for option in clause.options))
+        # A term's token and its words as typed are nearly always in the same texts.
+        return max(_share(option) for option in clause.options)
 
     return min((clause_share(clause) for clause in clauses), default=floor)
 
@@ -427,42 +438,53 @@ _WINDOW_MATCHES = """
 """
 
 
-def _window_matches(text: str, limit: int) -> list[int] | None:
-    """The best ``limit`` matches among the RECENT_WINDOW best public questions.
+def _window_matches(text: str, limit: int) -> tuple[list[int], bool] | None:
+    """The best matches among the RECENT_WINDOW best public questions, and whether there may be more.
 
-    None when there are fewer there: the words are rarer than the statistics
-    said (or the forum is small), and the GIN index must find the matches.
+    The window is in boost order, so its matches are the best of all
+    matches: enough of them (WALK_ENOUGH) make the candidates. None when
+    there are fewer: the words are rarer than the statistics said (or the
+    forum is small), and the GIN index must find the matches.
     """
     from forum.models import PostState
 
     with connection.cursor() as cursor:
         cursor.execute(_WINDOW_MATCHES, [PostState.PUBLISHED.value, RECENT_WINDOW, text, limit])
         ids = [row[0] for row in cursor.fetchall()]
-    return ids if len(ids) == limit else None
+    if len(ids) < min(WALK_ENOUGH, limit):
+        return None
+    return ids, True
 
 
-def _postgres_matches(
-    public: QuerySet, clauses: list[Clause], *, weight: str = "", walk: bool = True
-) -> list[int]:
-    """Up to MAX_CANDIDATES + 1 published matches, best by boost, through the walk or the index.
+# Matches in the window that make enough candidates without the GIN index:
+# the best two pages and more.
+WALK_ENOUGH = 60
+
+
+def _postgres_matches(public: QuerySet, clauses: list[Clause], *, walk: bool = True) -> tuple:
+    """(up to MAX_CANDIDATES published matches best by boost, whether there are more).
 
     A word found in many questions (“化疗”, in two of three here) must not
     make a search read every match: fetched through the GIN index to be
     sorted, the 28,000 matches of a word in 100,000 questions took 400 ms.
-    For words the statistics say are that common, the search walks the
-    RECENT_WINDOW best questions in order, testing each, and stops at
+    For words the statistics say are common, the search walks the
+    RECENT_WINDOW best questions in boost order, testing each, and stops at
     MAX_CANDIDATES matches; rarer words, or ones the walk found too few of,
     go to the GIN index, which is then quick because the matches are few.
     """
     limit = MAX_CANDIDATES + 1
-    ids = None
     # The walk reads all public questions: not for a search narrowed to a facet.
-    if walk and _clauses_share(clauses) * RECENT_WINDOW >= MAX_CANDIDATES:
-        ids = _window_matches(_tsquery_text(clauses, weight=weight), limit)
-    if ids is None:
-        found = public.filter(search_vector=ts_query(clauses, weight=weight)).order_by(*BEST)
-        ids = list(found.values_list("pk", flat=True)[:limit])
-    return ids
+    # Words the statistics do not list are rarer than the least listed one
+    # (about one question in twenty): the index finds them faster (docs/BENCHMARKS.md).
+    share = _clauses_share(clauses)
+    if walk and share > _lexeme_shares()[1] and share * RECENT_WINDOW >= WALK_ENOUGH:
+        walked = _window_matches(_tsquery_text(clauses), limit)
+        if walked is not None:
+            ids, _exhausted = walked
+            return ids[:MAX_CANDIDATES], True
+    found = public.filter(search_vector=ts_query(clauses)).order_by(*BEST)
+    ids = list(found.values_list("pk", flat=True)[:limit])
+    return ids[:MAX_CANDIDATES], len(ids) > MAX_CANDIDATES
 
 
 def _sqlite_filter(clauses: list[Clause]) -> Q:
@@ -488,14 +510,7 @@ def _find(public: QuerySet, extra: QuerySet | None, clauses: list[Clause], walk:
     limit = MAX_CANDIDATES + 1
     if connection.vendor == "postgresql":
         with _without_seqscan():
-            ids = _postgres_matches(public, clauses, walk=walk)
-            more = len(ids) > MAX_CANDIDATES
-            ids = ids[:MAX_CANDIDATES]
-            if more:
-                # The best title matches are candidates too, however low their
-                # boost; with every match kept they are among them already.
-                titled = _postgres_matches(public, clauses, weight="A", walk=walk)
-                ids += [pk for pk in titled if pk not in ids][: MAX_CANDIDATES // 5]
+            ids, more = _postgres_matches(public, clauses, walk=walk)
             own = []
             if extra is not None:
                 own_found = extra.filter(search_vector=ts_query(clauses)).order_by(*ACTIVITY)
@@ -622,7 +637,8 @@ def _flag(ids: list[int]) -> Case:
 # ---- what the reader sees -----------------------------------------------
 
 
-def _word_pattern(words: list[str]) -> re.Pattern | None:
+@functools.lru_cache(maxsize=256)
+def _word_pattern(words: tuple[str, ...]) -> re.Pattern | None:
     """Each word as written, an English one with any ending (its stem and more letters)."""
     pieces = set()
     for word in words:
@@ -655,7 +671,7 @@ def highlight(text: str, query: str | Plan, *, length: int = 180) -> str:
     else:
         words = found_plan.words
     text = " ".join((text or "").split())
-    pattern = _word_pattern(words)
+    pattern = _word_pattern(tuple(words))
     if pattern is None:
         return escape(text[:length])
     first = pattern.search(text)
