@@ -34,3 +34,25 @@ def test_a_visitor_finds_a_chinese_question_with_english_words(site, new_page, t
     visitor.screenshot(path=str(tmp_path / "search.png"), full_page=True)
     result.get_by_role("link").first.click()
     expect(visitor.get_by_role("heading", name=title)).to_be_visible()
+
+
+def test_a_chinese_reader_sees_what_else_was_searched_in_chinese(site, new_page, tmp_path):
+    asker_email = site.person("patient", "Tom Brown")
+    asker = new_page()
+    sign_in(asker, site, asker_email, PASSWORD)
+    asker.goto(site.url + "/questions/ask/")
+    title = "Tingling fingers after L-OHP, will it pass?"
+    asker.get_by_label("Title").fill(title)
+    asker.get_by_label("Details").fill("After the fourth cycle my fingertips tingle in the cold.")
+    asker.get_by_label("Topic").select_option(label="Colorectal cancer")
+    asker.get_by_role("button", name="Post question").click()
+    expect(asker.get_by_role("heading", name=title)).to_be_visible()
+
+    reader = new_page("zh-CN")
+    reader.goto(site.url + "/search/?q=" + "奥沙利铂")
+    expect(reader.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(reader.locator(".search-expansions")).to_contain_text("同时搜索了")
+    expect(reader.locator(".search-expansions")).to_contain_text("L-OHP")
+    result = reader.locator(".question-list .question-row").filter(has_text=title)
+    expect(result.locator("mark")).to_have_text(["L-OHP"])
+    reader.screenshot(path=str(tmp_path / "search-zh.png"), full_page=True)
