@@ -100,15 +100,9 @@ def statistics() -> Statistics | None:
     return Statistics(shares, floor, _question_rows())
 
 
-def _has_duplicates() -> bool:
-    return any(field.name == "duplicate_of" for field in Question._meta.get_fields())
-
-
 def _candidates_base(exclude: int | None):
-    questions = Question.objects.published()
-    if _has_duplicates():
-        # A duplicate points to its original, which is offered instead.
-        questions = questions.filter(duplicate_of__isnull=True)
+    # A duplicate points to its original, which is offered instead.
+    questions = Question.objects.published().filter(duplicate_of__isnull=True)
     if exclude is not None:
         questions = questions.exclude(pk=exclude)
     return questions

@@ -260,3 +260,16 @@ def sign_in(page, site, email: str, password: str) -> None:
     page.get_by_label("Password:", exact=True).fill(password)
     page.get_by_role("button", name="Sign In").click()
     page.get_by_test_id("header-user-name").wait_for()
+
+
+def ask(page, site, title: str, details: str, topic: str = "Colorectal cancer") -> str:
+    """Post a question through the ask form; returns the question page's address."""
+    from playwright.sync_api import expect
+
+    page.goto(site.url + "/questions/ask/")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Details").fill(details)
+    page.get_by_label("Topic").select_option(label=topic)
+    page.get_by_role("button", name="Post question").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    return page.url

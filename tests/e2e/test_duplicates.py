@@ -1,19 +1,9 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, sign_in
+from tests.e2e.conftest import PASSWORD, ask, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def ask(page, site, title, details):
-    page.goto(site.url + "/questions/ask/")
-    page.get_by_label("Title").fill(title)
-    page.get_by_label("Details").fill(details)
-    page.get_by_label("Topic").select_option(label="Colorectal cancer")
-    page.get_by_role("button", name="Post question").click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
-    return page.url
 
 
 def test_a_doctor_links_a_duplicate_and_the_asker_follows_it(site, new_page, tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, sign_in
+from tests.e2e.conftest import PASSWORD, ask, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -10,15 +10,8 @@ def test_a_visitor_finds_a_chinese_question_with_english_words(site, new_page, t
     asker_email = site.person("patient", "Li Hua")
     asker = new_page()
     sign_in(asker, site, asker_email, PASSWORD)
-    asker.goto(site.url + "/questions/ask/")
     title = "我爸爸用奥沙利铂以后手脚麻木，正常吗？"
-    asker.get_by_label("Title").fill(title)
-    asker.get_by_label("Details").fill(
-        "第四个周期以后手指一碰凉水就麻，走路也觉得脚底发麻，会不会一直这样？"
-    )
-    asker.get_by_label("Topic").select_option(label="Colorectal cancer")
-    asker.get_by_role("button", name="Post question").click()
-    expect(asker.get_by_role("heading", name=title)).to_be_visible()
+    ask(asker, site, title, "第四个周期以后手指一碰凉水就麻，走路也觉得脚底发麻，会不会一直这样？")
 
     visitor = new_page()
     visitor.goto(site.url + "/search/")
@@ -40,13 +33,8 @@ def test_a_chinese_reader_sees_what_else_was_searched_in_chinese(site, new_page,
     asker_email = site.person("patient", "Tom Brown")
     asker = new_page()
     sign_in(asker, site, asker_email, PASSWORD)
-    asker.goto(site.url + "/questions/ask/")
     title = "Tingling fingers after L-OHP, will it pass?"
-    asker.get_by_label("Title").fill(title)
-    asker.get_by_label("Details").fill("After the fourth cycle my fingertips tingle in the cold.")
-    asker.get_by_label("Topic").select_option(label="Colorectal cancer")
-    asker.get_by_role("button", name="Post question").click()
-    expect(asker.get_by_role("heading", name=title)).to_be_visible()
+    ask(asker, site, title, "After the fourth cycle my fingertips tingle in the cold.")
 
     reader = new_page("zh-CN")
     reader.goto(site.url + "/search/?q=" + "奥沙利铂")
