@@ -10,7 +10,7 @@ def test_a_doctor_links_a_duplicate_and_the_asker_follows_it(site, new_page, tmp
     first_email = site.person("patient", "Zhou Min")
     asker_email = site.person("patient", "Wu Lan")
     doctor_email = site.person("doctor", "Dr. Qian Hao", "--verified")
-    original_title = "How long does oxaliplatin numbness usually last?"
+    original_title = "Does the numbness from oxaliplatin ever go away?"
     title = "My fingers tingle after XELOX, will it pass?"
 
     first = new_page()
