@@ -132,7 +132,10 @@ def index_fields(*, title: str, labels: str = "", texts: tuple[str, ...] = ()) -
     reference would still read the old document.
     """
     title_part, label_part, text_part = document(title), document(labels), document(*texts)
-    fields = {"search_document": document(title, labels, *texts)}
+    # The whole document is the three parts' tokens in order, each once: no
+    # need to split the text and look up the glossary a second time.
+    whole = _unique(f"{title_part} {label_part} {text_part}".split())
+    fields = {"search_document": f" {' '.join(whole)} " if whole else ""}
     if connection.vendor == "postgresql":
         fields["search_vector"] = (
             SearchVector(Value(title_part), config="simple", weight="A")
@@ -240,7 +243,7 @@ def plan(query: str) -> Plan:
         options = [[concept_token(term)]]
         if typed:
             options.append(_unique(typed))
-        clause = Clause(options, concept=concept_token(term))
+        clause = Clause(options, concept=options[0][0])
         result.clauses.append(clause)
         result.concept_clauses.append(clause)
         # Each language's name first, then the abbreviations and the rest.
@@ -316,27 +319,22 @@ def query_tokens(query: str) -> list[str]:
     )[: MAX_QUERY_TOKENS * 2]
 
 
-def _tsquery_text(clauses: list[Clause], *, weight: str = "", joiner: str = " & ") -> str:
-    def lexeme(token: str) -> str:
-        return f"{token}:{weight}" if weight else token
-
+def _tsquery_text(clauses: list[Clause], *, joiner: str = " & ") -> str:
     parts = []
     for clause in clauses:
-        options = [" & ".join(lexeme(token) for token in option) for option in clause.options]
+        options = [" & ".join(option) for option in clause.options]
         parts.append("(" + " | ".join(f"({option})" for option in options) + ")")
     return joiner.join(parts)
 
 
-def ts_query(clauses: list[Clause], *, weight: str = "", joiner: str = " & ") -> SearchQuery:
-    return SearchQuery(
-        _tsquery_text(clauses, weight=weight, joiner=joiner), config="simple", search_type="raw"
-    )
+def ts_query(clauses: list[Clause], *, joiner: str = " & ") -> SearchQuery:
+    return SearchQuery(_tsquery_text(clauses, joiner=joiner), config="simple", search_type="raw")
 
 
 # ---- matching -----------------------------------------------------------
 
 # Ranking reads every candidate's stored vector, so it is given the best
-# matches by boost (and the best title matches); a page says when there were more.
+# matches by boost; a page says when there were more.
 MAX_CANDIDATES = 250
 # How many of the best public questions a search walks first, testing each,
 # before it asks the GIN index for every match.
@@ -438,8 +436,8 @@ _WINDOW_MATCHES = """
 """
 
 
-def _window_matches(text: str, limit: int) -> tuple[list[int], bool] | None:
-    """The best matches among the RECENT_WINDOW best public questions, and whether there may be more.
+def _window_matches(text: str, limit: int) -> list[int] | None:
+    """Up to ``limit`` best matches among the RECENT_WINDOW best public questions.
 
     The window is in boost order, so its matches are the best of all
     matches: enough of them (WALK_ENOUGH) make the candidates. None when
@@ -451,9 +449,7 @@ def _window_matches(text: str, limit: int) -> tuple[list[int], bool] | None:
     with connection.cursor() as cursor:
         cursor.execute(_WINDOW_MATCHES, [PostState.PUBLISHED.value, RECENT_WINDOW, text, limit])
         ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) < min(WALK_ENOUGH, limit):
-        return None
-    return ids, True
+    return ids if len(ids) >= min(WALK_ENOUGH, limit) else None
 
 
 # Matches in the window that make enough candidates without the GIN index:
@@ -480,8 +476,8 @@ def _postgres_matches(public: QuerySet, clauses: list[Clause], *, walk: bool = T
     if walk and share > _lexeme_shares()[1] and share * RECENT_WINDOW >= WALK_ENOUGH:
         walked = _window_matches(_tsquery_text(clauses), limit)
         if walked is not None:
-            ids, _exhausted = walked
-            return ids[:MAX_CANDIDATES], True
+            # Matches may lie beyond the window, with less boost.
+            return walked[:MAX_CANDIDATES], True
     found = public.filter(search_vector=ts_query(clauses)).order_by(*BEST)
     ids = list(found.values_list("pk", flat=True)[:limit])
     return ids[:MAX_CANDIDATES], len(ids) > MAX_CANDIDATES

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Value, When
 
 from forum.models import Question
-from forum.search import _lexeme_shares, document, query_tokens
+from forum.search import STATS_SECONDS, _lexeme_shares, document, query_tokens
 
 RESULTS = 5
 # Shorter titles say too little to look anything up by.
@@ -76,7 +76,6 @@ class Statistics:
     questions: int  # about how many questions there are
 
 
-STATS_SECONDS = 600
 _rows: tuple[float, int] | None = None
 
 
