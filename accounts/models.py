@@ -23,6 +23,12 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
+    def moderators(self):
+        """Active moderators and superusers: who hears of new queue items."""
+        return self.filter(
+            models.Q(role=User.Role.MODERATOR) | models.Q(is_superuser=True), is_active=True
+        )
+
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)

@@ -7,4 +7,6 @@ class ForumConfig(AppConfig):
     verbose_name = _("Forum")
 
     def ready(self):
-        from forum import handlers  # noqa: F401 - connects the receivers
+        from forum import handlers, moderated  # noqa: F401 - handlers connects the receivers
+
+        moderated.register()

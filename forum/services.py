@@ -32,7 +32,8 @@ from forum.models import (
     Tag,
     Thanks,
 )
-from moderation.review import post_review
+from forum.review import post_review
+from moderation import services as moderation
 
 TITLE_MIN, TITLE_MAX = 10, 150
 BODY_MIN, BODY_MAX = 20, 10_000
@@ -137,8 +138,6 @@ def _post_submitted(post, *, is_new: bool) -> None:
         Question.objects.filter(pk=question.pk).update(last_activity_at=post.created_at)
     _refresh_question(question)
     if post.state == PostState.PENDING:
-        from moderation import services as moderation
-
         moderation.case_open_for_held_post(post=post, reasons=review.reasons)
     elif post.state == PostState.PUBLISHED and is_new:
         _post_published(post)
@@ -178,6 +177,48 @@ def post_withdraw(*, post, state: str, reason: str = "") -> None:
             accepted_answer=None
         )
     _refresh_question(post if isinstance(post, Question) else post.question)
+
+
+def post_redact(*, post, moderator: User, title: str, body: str, announce: bool) -> None:
+    """Replace a held or flagged post's text (and a question's title), then publish it.
+
+    Called by moderation with the post locked. The original is kept as a
+    revision for moderators; readers see the post marked as edited by a
+    moderator, not as the author's own edit.
+    """
+    changed = ["body", "body_html", "redacted_at", "updated_at"]
+    if title.strip():
+        if not isinstance(post, Question):
+            raise ValidationError(_("Only a question has a title."))
+        check_length("title", title, TITLE_MIN, TITLE_MAX)
+    Revision.objects.create(
+        post=post, title=getattr(post, "title", ""), body=post.body, editor=moderator
+    )
+    if title.strip() and title.strip() != post.title:
+        # The slug is made from the title, so it may carry the same personal data.
+        post.title, post.slug = title.strip(), _question_slug(title)
+        changed += ["title", "slug"]
+    post.body, post.body_html = body.strip(), render_markdown(body)
+    post.redacted_at = timezone.now()
+    post.save(update_fields=changed)
+    post_publish(post=post, announce=announce)
+
+
+def question_lock(
+    *, question: Question, moderator: User, locked: bool = True, reason: str = ""
+) -> None:
+    """Close a question to new answers and replies, or open it again (moderators only)."""
+    if not moderator.is_authenticated or not moderator.is_moderator:
+        raise PermissionDenied(_("Only moderators can do this."))
+    with transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(is_locked=locked)
+        listcache.invalidate()
+        moderation.audit(
+            moderator=moderator,
+            action="lock" if locked else "unlock",
+            target=question,
+            reason=reason,
+        )
 
 
 def _normalised(text: str) -> str:
@@ -527,8 +568,6 @@ def _require_duplicate_marker(user: User) -> None:
 
 
 def _duplicate_audit(*, by: User, action: str, question: Question, original_id: int) -> None:
-    from moderation import services as moderation
-
     moderation.audit(moderator=by, action=action, target=question, reason=f"#{original_id}")
 
 

@@ -47,6 +47,7 @@ urlpatterns = [
         name="reply-fragment",
     ),
     path("search/", views.search, name="search"),
+    path("moderation/questions/<int:pk>/lock/", views.question_lock, name="question-lock"),
     path("questions/similar/", views.question_similar, name="question-similar"),
     # Last: the slug would otherwise swallow the action paths above.
     path("questions/<int:pk>/<str:slug>/", views.question_detail, name="question-detail"),

@@ -512,3 +512,23 @@ def search(request):
 def _slug_param(value: str) -> str:
     value = value.strip()[:80]
     return value if re.fullmatch(r"[-\w]+", value) else ""
+
+
+@login_required
+@require_POST
+def question_lock(request, pk):
+    """A moderator closes a question to new answers and replies, or opens it again."""
+    if not request.user.is_moderator:
+        raise PermissionDenied
+    question = get_object_or_404(Question.objects.live(), pk=pk)
+    locked = not request.POST.get("unlock")
+    services.question_lock(
+        question=question,
+        moderator=request.user,
+        locked=locked,
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(
+        request, _("The question is locked.") if locked else _("The question is open again.")
+    )
+    return redirect(question)

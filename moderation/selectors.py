@@ -4,12 +4,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import PhysicianProfile, User
-from forum.models import Answer, PostState, Question, Reply
-from moderation import detectors
+from moderation import detectors, registry
 from moderation.models import AuditEntry, BlockedTerm, Case, Flag, FlagReason
 
 
@@ -18,7 +16,7 @@ class QueueItem:
     case: Case
     target: object
     flags: list[Flag] = field(default_factory=list)
-    author: User | None = None
+    author: object = None
     history: dict = field(default_factory=dict)
     highlighted: str = ""
 
@@ -36,9 +34,17 @@ class QueueItem:
         return [labels.get(reason, reason) for reason in self.case.reasons]
 
     @property
-    def question(self):
-        target = self.target
-        return target if isinstance(target, Question) else getattr(target, "question", None)
+    def kind(self) -> registry.Kind:
+        return registry.kind_of(self.target)
+
+    @property
+    def can_redact(self) -> bool:
+        return self.kind.redact is not None
+
+    @property
+    def link(self) -> tuple[str, str] | None:
+        """The (title, url) the card's heading links to, if its kind has a page."""
+        return self.kind.link(self.target) if self.kind.link else None
 
 
 def open_case_count() -> int:
@@ -60,16 +66,8 @@ def queue(*, limit: int = 50) -> list[QueueItem]:
     for case in cases:
         by_model[case.content_type.model_class()].append(case.object_id)
     targets = {}
-    loaders = {
-        Question: Question.objects.select_related("author", "category"),
-        Answer: Answer.objects.select_related("author", "question"),
-        Reply: Reply.objects.select_related("author", "question"),
-        PhysicianProfile: PhysicianProfile.objects.select_related("user").prefetch_related(
-            "specialties"
-        ),
-    }
     for model, ids in by_model.items():
-        for obj in loaders[model].filter(pk__in=ids):
+        for obj in registry.kind_of(model).queryset().filter(pk__in=ids):
             targets[(model, obj.pk)] = obj
     flag_rows = defaultdict(list)
     if cases:
@@ -88,26 +86,19 @@ def queue(*, limit: int = 50) -> list[QueueItem]:
         target = targets.get((case.content_type.model_class(), case.object_id))
         if target is None:
             continue
-        author = target.user if isinstance(target, PhysicianProfile) else target.author
+        kind = registry.kind_of(target)
         item = QueueItem(
             case=case,
             target=target,
             flags=flag_rows[(case.content_type_id, case.object_id)],
-            author=author,
+            author=kind.author(target),
         )
-        if not isinstance(target, PhysicianProfile):
-            text = (
-                f"{target.title}\n\n{target.body}" if isinstance(target, Question) else target.body
-            )
-            terms = (
-                list(BlockedTerm.objects.values_list("term", flat=True))
-                if "terms" in case.reasons
-                else []
-            )
+        if kind.text is not None:
+            text = kind.text(target)
             findings = (
                 detectors.find_personal_data(text)
                 + detectors.find_links(text)
-                + detectors.find_terms(text, terms)
+                + detectors.find_terms(text, terms if "terms" in case.reasons else [])
             )
             item.highlighted = detectors.highlight(text, findings)
         items.append(item)
@@ -116,26 +107,22 @@ def queue(*, limit: int = 50) -> list[QueueItem]:
 
 
 def _attach_history(items: list[QueueItem]) -> None:
+    """Each author's earlier posts by state, summed over the kinds that keep history."""
     authors = {item.author.pk for item in items if item.author is not None}
     if not authors:
         return
     history = defaultdict(lambda: defaultdict(int))
-    for model in (Question, Answer, Reply):
-        rows = (
-            model.objects.filter(author_id__in=authors)
-            .values("author_id", "state")
-            .annotate(n=Count("pk"))
-        )
-        for row in rows:
-            history[row["author_id"]][row["state"]] += row["n"]
+    for kind in registry.kinds():
+        if kind.history is None:
+            continue
+        for author_id, counts in kind.history(authors).items():
+            for state, n in counts.items():
+                history[author_id][state] += n
     for item in items:
         if item.author is not None:
             counts = history[item.author.pk]
             item.history = {
-                "published": counts[PostState.PUBLISHED],
-                "pending": counts[PostState.PENDING],
-                "rejected": counts[PostState.REJECTED],
-                "hidden": counts[PostState.HIDDEN],
+                state: counts[state] for state in ("published", "pending", "rejected", "hidden")
             }
 
 

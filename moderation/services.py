@@ -3,50 +3,38 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import PhysicianProfile, User
-from accounts.services import physician_decide
-from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
-from core.validation import check_length
-from forum import listcache
-from forum import services as forum
-from forum.models import Answer, PostState, Question, Reply, Revision
+from moderation import registry
 from moderation.models import AuditEntry, BlockedTerm, Case, Flag
 from notifications.models import Verb
 from notifications.services import notify, sessions_revoke
 
-POST_MODELS = (Question, Answer, Reply)
 
-
-def _require_moderator(user: User) -> None:
+def _require_moderator(user) -> None:
     if not user.is_authenticated or not user.is_moderator:
         raise PermissionDenied(_("Only moderators can do this."))
 
 
 def _moderators():
-    return User.objects.filter(Q(role=User.Role.MODERATOR) | Q(is_superuser=True), is_active=True)
-
-
-def _question_of(post) -> Question:
-    return post if isinstance(post, Question) else post.question
+    return get_user_model().objects.moderators()
 
 
 def _describe(target) -> str:
-    if isinstance(target, PhysicianProfile):
-        return _("physician application from %(name)s") % {"name": target.user.name}
-    question = _question_of(target)
-    kind = {Question: _("question"), Answer: _("answer"), Reply: _("reply")}[type(target)]
-    return f"{kind} “{question.title[:80]}”"
+    try:
+        return registry.kind_of(target).describe(target)
+    except LookupError:
+        return str(target)
 
 
-def audit(*, moderator: User, action: str, target=None, reason: str = "") -> AuditEntry:
+def audit(*, moderator, action: str, target=None, reason: str = "") -> AuditEntry:
     """Append one entry to the audit log: who, what, which object, why, when."""
     return AuditEntry.objects.create(
         moderator=moderator,
@@ -106,7 +94,7 @@ def case_open_for_held_post(*, post, reasons: list[str]) -> Case:
     return case
 
 
-def case_open_for_application(*, profile: PhysicianProfile) -> Case:
+def case_open_for_application(*, profile) -> Case:
     case, created = _open_case(target=profile, kind=Case.Kind.APPLICATION, reasons=[])
     if created:
         _announce_case(case, profile)
@@ -132,47 +120,35 @@ def version_of(target) -> str:
     return target.updated_at.isoformat()
 
 
-def _resolve(case: Case, *, moderator: User, resolution: str) -> None:
+def _resolve(case: Case, *, moderator, resolution: str) -> None:
     case.resolved_at = timezone.now()
     case.resolved_by = moderator
     case.resolution = resolution
     case.save(update_fields=["resolved_at", "resolved_by", "resolution"])
 
 
-def case_approve(*, case_id: int, moderator: User, seen_version: str | None = None) -> Case:
+def case_approve(*, case_id: int, moderator, seen_version: str | None = None) -> Case:
     """Publish a held post, or restore a flagged one; verify an application."""
     _require_moderator(moderator)
     with transaction.atomic():
         case, target = _locked_case(case_id, seen_version=seen_version)
-        if isinstance(target, PhysicianProfile):
-            physician_decide(profile=target, moderator=moderator, approve=True)
-            audit(moderator=moderator, action="verify_physician", target=target)
-        else:
-            first_publication = case.kind == Case.Kind.HELD
-            forum.post_publish(post=target, announce=first_publication)
-            audit(moderator=moderator, action="approve", target=target)
-            if first_publication:
-                _tell_author(target, verb=Verb.POST_APPROVED)
+        action = registry.kind_of(target).approve(target, case=case, moderator=moderator)
+        audit(moderator=moderator, action=action, target=target)
         _resolve(case, moderator=moderator, resolution="approved")
     return case
 
 
-def case_reject(
-    *, case_id: int, moderator: User, reason: str, seen_version: str | None = None
-) -> Case:
+def case_reject(*, case_id: int, moderator, reason: str, seen_version: str | None = None) -> Case:
     """Keep a post from the public with a reason its author is told; refuse an application."""
     _require_moderator(moderator)
     if not reason.strip():
         raise ValidationError(_("Give the author a reason."))
     with transaction.atomic():
         case, target = _locked_case(case_id, seen_version=seen_version)
-        if isinstance(target, PhysicianProfile):
-            physician_decide(profile=target, moderator=moderator, approve=False, reason=reason)
-            audit(moderator=moderator, action="refuse_physician", target=target, reason=reason)
-        else:
-            forum.post_withdraw(post=target, state=PostState.REJECTED, reason=reason.strip())
-            audit(moderator=moderator, action="reject", target=target, reason=reason)
-            _tell_author(target, verb=Verb.POST_REJECTED, reason=reason.strip())
+        action = registry.kind_of(target).reject(
+            target, case=case, moderator=moderator, reason=reason.strip()
+        )
+        audit(moderator=moderator, action=action, target=target, reason=reason)
         _resolve(case, moderator=moderator, resolution="rejected")
     return case
 
@@ -180,7 +156,7 @@ def case_reject(
 def case_redact_and_approve(
     *,
     case_id: int,
-    moderator: User,
+    moderator,
     body: str,
     title: str = "",
     reason: str = "",
@@ -196,62 +172,21 @@ def case_redact_and_approve(
         raise ValidationError(_("The redacted text cannot be empty."))
     with transaction.atomic():
         case, target = _locked_case(case_id, seen_version=seen_version)
-        if isinstance(target, PhysicianProfile):
+        kind = registry.kind_of(target)
+        if kind.redact is None:
             raise ValidationError(_("Applications cannot be redacted."))
-        changed = ["body", "body_html", "redacted_at", "updated_at"]
-        if title.strip():
-            if not isinstance(target, Question):
-                raise ValidationError(_("Only a question has a title."))
-            check_length("title", title, forum.TITLE_MIN, forum.TITLE_MAX)
-        Revision.objects.create(
-            post=target, title=getattr(target, "title", ""), body=target.body, editor=moderator
-        )
-        if title.strip() and title.strip() != target.title:
-            # The slug is made from the title, so it may carry the same personal
-            # data; forum.services makes it the one way for asking and editing.
-            target.title, target.slug = title.strip(), forum._question_slug(title)
-            changed += ["title", "slug"]
-        target.body, target.body_html = body.strip(), render_markdown(body)
-        target.redacted_at = timezone.now()
-        target.save(update_fields=changed)
-        forum.post_publish(post=target, announce=case.kind == Case.Kind.HELD)
+        kind.redact(target, case=case, moderator=moderator, title=title, body=body)
         audit(
             moderator=moderator,
             action="redact_approve",
             target=target,
             reason=reason or _("personal data removed"),
         )
-        _tell_author(target, verb=Verb.POST_APPROVED)
         _resolve(case, moderator=moderator, resolution="redacted")
     return case
 
 
-def _tell_author(post, *, verb: str, reason: str = "") -> None:
-    notify(
-        recipients=[post.author],
-        verb=verb,
-        url=post.get_absolute_url(),
-        data={"title": _question_of(post).title, "reason": reason},
-    )
-
-
-def question_lock(
-    *, question: Question, moderator: User, locked: bool = True, reason: str = ""
-) -> None:
-    """Close a question to new answers and replies, or open it again."""
-    _require_moderator(moderator)
-    with transaction.atomic():
-        Question.objects.filter(pk=question.pk).update(is_locked=locked)
-        listcache.invalidate()
-        audit(
-            moderator=moderator,
-            action="lock" if locked else "unlock",
-            target=question,
-            reason=reason,
-        )
-
-
-def user_suspend(*, user: User, moderator: User, until: datetime, reason: str) -> None:
+def user_suspend(*, user, moderator, until: datetime, reason: str) -> None:
     """Stop someone posting until a date; their open sockets close at once."""
     _require_moderator(moderator)
     if user.is_moderator:
@@ -261,11 +196,11 @@ def user_suspend(*, user: User, moderator: User, until: datetime, reason: str) -
     if not reason.strip():
         raise ValidationError(_("Give a reason for the suspension."))
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(suspended_until=until)
+        get_user_model().objects.filter(pk=user.pk).update(suspended_until=until)
         AuditEntry.objects.create(
             moderator=moderator,
             action="suspend",
-            content_type=ContentType.objects.get_for_model(User),
+            content_type=ContentType.objects.get_for_model(get_user_model()),
             object_id=user.pk,
             object_repr=f"{user.name} <{user.email}> until {until:%Y-%m-%d %H:%M}",
             reason=reason,
@@ -273,15 +208,16 @@ def user_suspend(*, user: User, moderator: User, until: datetime, reason: str) -
         transaction.on_commit(lambda: sessions_revoke(user_id=user.pk))
 
 
-def post_flag(*, post, user: User, reason: str, note: str = "") -> bool:
+def post_flag(*, post: Model, user, reason: str, note: str = "") -> bool:
     """Flag a post once; enough flags hide it until a moderator decides.
 
     Flaggers are never shown to the author. Returns False for a repeat flag.
     """
+    flagging = registry.kind_of(post).flagging
     require_can_post(user)
     if post.author_id == user.pk:
         raise ValidationError(_("You cannot flag your own post."))
-    if not post.is_published and post.state != PostState.HIDDEN:
+    if flagging is None or not flagging.can_flag(post):
         raise ValidationError(_("This post is not public."))
     rate_limit(user=user, action="flag")
     content_type = ContentType.objects.get_for_model(post)
@@ -305,14 +241,14 @@ def post_flag(*, post, user: User, reason: str, note: str = "") -> bool:
         case, created = _open_case(
             target=locked, kind=case.kind if case else Case.Kind.FLAGGED, reasons=[reason]
         )
-        if locked.state == PostState.PUBLISHED and count >= settings.SHUKANG_FLAGS_TO_HIDE:
-            forum.post_withdraw(post=locked, state=PostState.HIDDEN)
+        if flagging.is_public(locked) and count >= settings.SHUKANG_FLAGS_TO_HIDE:
+            flagging.hide(locked)
         if created:
             _announce_case(case, locked)
     return True
 
 
-def blocked_term_add(*, term: str, moderator: User) -> BlockedTerm:
+def blocked_term_add(*, term: str, moderator) -> BlockedTerm:
     _require_moderator(moderator)
     term = term.strip()
     if not term:
@@ -324,7 +260,7 @@ def blocked_term_add(*, term: str, moderator: User) -> BlockedTerm:
     return blocked
 
 
-def blocked_term_remove(*, term: BlockedTerm, moderator: User) -> None:
+def blocked_term_remove(*, term: BlockedTerm, moderator) -> None:
     _require_moderator(moderator)
     audit(moderator=moderator, action="word_removed", reason=term.term)
     term.delete()

@@ -10,6 +10,5 @@ urlpatterns = [
     path("moderation/log/", views.log, name="log"),
     path("moderation/words/", views.words, name="words"),
     path("moderation/users/<int:user_id>/suspend/", views.suspend, name="suspend"),
-    path("moderation/questions/<int:question_id>/lock/", views.lock, name="lock"),
     path("flag/<str:kind>/<int:pk>/", views.flag, name="flag"),
 ]

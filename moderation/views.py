@@ -1,16 +1,13 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
-from forum import selectors as forum_selectors
-from forum.models import Answer, Question, Reply
-from moderation import selectors, services
+from moderation import registry, selectors, services
 from moderation.forms import (
     BlockedTermForm,
     BlockedTermRemoveForm,
@@ -114,7 +111,7 @@ def words(request):
 
 @moderator_required
 def suspend(request, user_id):
-    person = get_object_or_404(User, pk=user_id)
+    person = get_object_or_404(get_user_model(), pk=user_id)
     form = SuspendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -132,51 +129,13 @@ def suspend(request, user_id):
     return render(request, "moderation/suspend.html", {"form": form, "person": person})
 
 
-@moderator_required
-@require_POST
-def lock(request, question_id):
-    question = get_object_or_404(Question.objects.live(), pk=question_id)
-    locked = not request.POST.get("unlock")
-    services.question_lock(
-        question=question,
-        moderator=request.user,
-        locked=locked,
-        reason=request.POST.get("reason", ""),
-    )
-    messages.success(
-        request, _("The question is locked.") if locked else _("The question is open again.")
-    )
-    return redirect(question)
-
-
-POST_KINDS = {"question": Question, "answer": Answer, "reply": Reply}
-
-
-def _flaggable_post(*, kind: str, pk: int, viewer: User):
-    """The published post, if its question page shows it to ``viewer``; else 404.
-
-    A published answer or reply is no more readable than the question (and,
-    for a reply, the answer) it hangs under: hidden, held or deleted, that is
-    a 404 on the question page, so it is one here too.
-    """
-    model = POST_KINDS.get(kind)
-    if model is None:
-        raise PermissionDenied
-    post = get_object_or_404(model.objects.published(), pk=pk)
-    if model is not Question:
-        post.question = forum_selectors.question_get_for_viewer(pk=post.question_id, viewer=viewer)
-    answer_id = getattr(post, "answer_id", None)
-    if (
-        answer_id is not None
-        and not Answer.objects.visible_to(viewer).filter(pk=answer_id).exists()
-    ):
-        raise Http404
-    return post
-
-
 @login_required
 def flag(request, kind, pk):
-    post = _flaggable_post(kind=kind, pk=pk, viewer=request.user)
+    """Flag a post its kind lets readers flag, as the flagger may see it; else 404."""
+    registered = registry.kind_named(kind)
+    if registered is None or registered.flagging is None:
+        raise PermissionDenied
+    post = registered.flagging.lookup(pk, request.user)
     form = FlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -196,8 +155,5 @@ def flag(request, kind, pk):
                     request, _("You have already flagged this. A moderator will look at it.")
                 )
             # Enough flags hide the post: then the flagger goes back to the list.
-            question = post if isinstance(post, Question) else post.question
-            if Question.objects.visible_to(request.user).filter(pk=question.pk).exists():
-                return redirect(post.get_absolute_url())
-            return redirect("forum:question-list")
+            return redirect(registered.flagging.next_url(post, request.user))
     return render(request, "moderation/flag.html", {"form": form, "post": post, "kind": kind})

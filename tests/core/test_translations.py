@@ -359,7 +359,7 @@ class Site:
             },
             "moderation:decide": {"case_id": self._case_for(self.held).pk},
             "moderation:suspend": {"user_id": self.patient.pk},
-            "moderation:lock": {"question_id": question.pk},
+            "forum:question-lock": {"pk": question.pk},
             "moderation:flag": {"kind": "answer", "pk": self.answer.pk},
             "account_confirm_email": {"key": self.confirmation_key},
             "account_reset_password_from_key": {

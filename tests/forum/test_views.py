@@ -448,7 +448,7 @@ def test_visitors_question_page_comes_from_the_cache_until_it_changes(
     django_capture_on_commit_callbacks,
 ):
     from forum import services
-    from moderation.services import question_lock
+    from forum.services import question_lock
 
     question = question_factory(answers=1)
     answer = question.answers.get()

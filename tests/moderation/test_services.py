@@ -277,16 +277,16 @@ def test_suspended_people_cannot_post_and_lose_their_sockets(
 
 def test_lock_is_logged(question_factory, moderator, patient):
     question = question_factory()
-    services.question_lock(question=question, moderator=moderator)
+    forum.question_lock(question=question, moderator=moderator)
     assert (
         Question.objects.get(pk=question.pk).is_locked and AuditEntry.objects.get().action == "lock"
     )
     with pytest.raises(PermissionDenied):
-        services.question_lock(question=question, moderator=patient)
+        forum.question_lock(question=question, moderator=patient)
 
 
 def test_the_audit_log_cannot_be_changed(question_factory, moderator):
-    services.question_lock(question=question_factory(), moderator=moderator)
+    forum.question_lock(question=question_factory(), moderator=moderator)
     entry = AuditEntry.objects.get()
     entry.reason = "rewritten"
     with pytest.raises(PermissionDenied):
@@ -299,7 +299,7 @@ def test_the_audit_log_cannot_be_changed(question_factory, moderator):
 def test_the_database_refuses_to_change_the_audit_log(question_factory, moderator):
     from django.db import DatabaseError, transaction
 
-    services.question_lock(question=question_factory(), moderator=moderator)
+    forum.question_lock(question=question_factory(), moderator=moderator)
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEntry.objects.update(reason="rewritten")
     with pytest.raises(DatabaseError), transaction.atomic():

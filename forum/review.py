@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, user_is_verified_doctor
+from forum.models import Answer, PostState, Question, Reply
 from moderation import detectors
 from moderation.models import BlockedTerm
 
@@ -44,8 +45,6 @@ class Review:
 
 def _published_posts(author: User, *, besides) -> int:
     """The author's published posts, not counting ``besides`` (the one under review)."""
-    from forum.models import Answer, PostState, Question, Reply
-
     total = 0
     for model in (Question, Answer, Reply):
         posts = model.objects.filter(
@@ -59,8 +58,6 @@ def _published_posts(author: User, *, besides) -> int:
 
 def post_review(*, post, author: User, text: str, previous_state: str | None) -> Review:
     """Decide whether a post is published now or waits for a moderator, and why."""
-    from forum.models import PostState
-
     if author.is_moderator:
         return Review(PostState.PUBLISHED)
     if previous_state == PostState.HIDDEN:
