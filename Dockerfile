@@ -10,8 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH
 
 # Every pinned requirement ships a manylinux wheel for CPython 3.13 on amd64
-# and arm64, so no compiler or libpq is installed.
-RUN python -m venv /opt/venv \
+# and arm64, so no compiler or libpq is installed. Tesseract with Simplified
+# Chinese reads patients' report photos for personal data in the worker
+# (attachments/imaging.py); without it every image waits for a moderator.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m venv /opt/venv \
     && useradd --system --uid 10001 --user-group --no-create-home --home-dir /app shukang
 
 WORKDIR /app
@@ -32,6 +37,10 @@ RUN DJANGO_SECRET_KEY=build-only-not-a-secret DJANGO_DEBUG=false \
     && DJANGO_SECRET_KEY=build-only-not-a-secret DJANGO_DEBUG=false \
         python manage.py collectstatic --noinput \
     && python -m compileall -q /app /opt/venv
+
+# Patients' reports: a private folder, a volume shared by web and worker.
+RUN mkdir -p /srv/private && chown shukang:shukang /srv/private
+ENV SHUKANG_PRIVATE_ROOT=/srv/private
 
 USER shukang
 

@@ -36,5 +36,9 @@ def register() -> None:
             reject=_reject,
             approve_label=gettext_lazy("Verify physician"),
             reject_label=gettext_lazy("Refuse"),
+            actions={
+                "verify_physician": gettext_lazy("Physician verified"),
+                "refuse_physician": gettext_lazy("Physician application refused"),
+            },
         )
     )

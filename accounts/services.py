@@ -203,6 +203,7 @@ def user_update_profile(*, user: User, name: str, timezone_name: str) -> User:
 
 def account_export(*, user: User) -> dict:
     """Everything Shu-Kang holds about ``user``, as plain JSON-ready data (SPEC section 8)."""
+    from attachments.selectors import export_for_user as attachments_export
     from forum.models import Answer, Follow, Question, Reply, Thanks
     from moderation.models import Flag
     from notifications.models import Notification, Preference
@@ -293,6 +294,7 @@ def account_export(*, user: User) -> dict:
             "bio": profile.bio,
             "status": profile.status,
         }
+    data["attachments"] = attachments_export(user=user)
     try:
         from salon.selectors import export_for_user
     except ImportError:
@@ -307,6 +309,7 @@ def account_delete(*, user: User, password: str) -> None:
 
     The password is asked again so a borrowed phone cannot erase an account.
     """
+    from attachments.services import attachments_delete_for
     from forum.models import Follow
     from notifications.models import Notification, Preference
     from notifications.services import sessions_revoke
@@ -330,6 +333,7 @@ def account_delete(*, user: User, password: str) -> None:
         Notification.objects.filter(recipient=user).delete()
         Preference.objects.filter(user=user).delete()
         Follow.objects.filter(user=user).delete()
+        attachments_delete_for(owner=user)  # their reports, from storage too
         user.email = f"deleted-{user.pk}@deleted.invalid"
         user.name = ""
         user.timezone = ""

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "notifications",
     "salon",
     "moderation",
+    "attachments",
 ]
 
 MIDDLEWARE = [
@@ -267,8 +268,34 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Patients' reports and images (attachments app): a private folder that no URL
+# maps to, served only by attachments.views after a permission check. Web and
+# worker share it (a volume in docker-compose.yml). Object storage instead:
+# SHUKANG_ATTACHMENTS_S3_BUCKET, with django-storages installed (README).
+PRIVATE_ROOT = Path(os.environ.get("SHUKANG_PRIVATE_ROOT", BASE_DIR / "private"))
+if os.environ.get("SHUKANG_ATTACHMENTS_S3_BUCKET"):
+    _attachments_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["SHUKANG_ATTACHMENTS_S3_BUCKET"],
+            "endpoint_url": os.environ.get("SHUKANG_ATTACHMENTS_S3_ENDPOINT") or None,
+            "region_name": os.environ.get("SHUKANG_ATTACHMENTS_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _attachments_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_ROOT / "attachments", "base_url": None},
+    }
+# Set where nginx serves the private folder from an internal location (deploy/nginx.conf):
+# Django then answers with X-Accel-Redirect and nginx sends the bytes.
+SHUKANG_ATTACHMENTS_ACCEL_PREFIX = os.environ.get("SHUKANG_ATTACHMENTS_ACCEL_PREFIX", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": _attachments_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -307,7 +334,7 @@ MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "push", "mail"],
+        "QUEUES": ["default", "push", "mail", "images"],
     }
 }
 # Retries of work that talks to another server (core.tasks.retrying): the

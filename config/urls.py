@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("salon.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("moderation.urls")),
+    path("", include("attachments.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from attachments.forms import AttachmentsField
 from core.forms import IdField
 from forum.models import Category, Question
 from forum.services import BODY_MAX, BODY_MIN, MAX_TAGS, REPLY_MAX, TITLE_MAX, TITLE_MIN
@@ -168,6 +169,30 @@ class QuestionForm(forms.Form):
         }
 
 
+class QuestionAskForm(QuestionForm):
+    """The ask form: a question, with photos of reports for the physicians."""
+
+    attachments = AttachmentsField(label=_("Photos of reports (optional)"))
+
+    field_order = ["title", "body", "attachments"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors and self.files.getlist("attachments") and "attachments" not in self.errors:
+            # A browser cannot fill a file field again: say so beside it.
+            self.add_error(
+                "attachments",
+                forms.ValidationError(
+                    _("Your photos are fine. Choose them again once the rest is right."),
+                    code="choose_again",
+                ),
+            )
+        return data
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "attachments": self.cleaned_data.get("attachments", [])}
+
+
 class AnswerForm(forms.Form):
     body = forms.CharField(
         label=_("Your answer"),
@@ -188,6 +213,12 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     answer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReplyCreateForm(ReplyForm):
+    """A new reply; the asker may add photos of reports under their own question."""
+
+    attachments = AttachmentsField(label=_("Add photos of reports (optional)"))
 
 
 class ListFilterForm(forms.Form):

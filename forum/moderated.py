@@ -142,5 +142,11 @@ def register() -> None:
                 flagging=_flagging(model),
                 approve_label=gettext_lazy("Approve"),
                 reject_label=gettext_lazy("Reject"),
+                actions={
+                    "lock": gettext_lazy("Question locked"),
+                    "unlock": gettext_lazy("Question opened again"),
+                    "duplicate_mark": gettext_lazy("Marked as a duplicate"),
+                    "duplicate_unmark": gettext_lazy("Duplicate mark undone"),
+                },
             )
         )

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from attachments.selectors import attachments_annotations
 from forum import search as forum_search
 from forum.models import (
     Answer,
@@ -256,7 +257,7 @@ def question_get_for_viewer(*, pk: int, viewer: User) -> Question:
             Question.objects.visible_to(viewer)
             .select_related("author", "category", "duplicate_of", "duplicate_marked_by")
             .defer(*(f"duplicate_of__{name}" for name in _ORIGINAL_UNSHOWN))
-            .annotate(duplicates_count=_published_duplicates_count())
+            .annotate(duplicates_count=_published_duplicates_count(), **attachments_annotations())
             .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
             .get(pk=pk)
         )

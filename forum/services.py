@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User, user_is_verified_doctor
+from attachments import services as attachment_services
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
 from core.validation import check_length
@@ -275,8 +276,9 @@ def question_create(
     regimen: str = "",
     cycle: int | None = None,
     merge_repeats: bool = True,
+    attachments: list | None = None,
 ) -> Question:
-    """Ask a question; the asker follows it.
+    """Ask a question; the asker follows it, and their checked images go to the worker.
 
     The same title and body from the same person within ``DUPLICATE_WINDOW``
     (a double click) return the question already asked, uncounted by the rate
@@ -316,6 +318,9 @@ def question_create(
         question.tags.set(resolved_tags)
         Follow.objects.create(question=question, user=author)
         _post_submitted(question, is_new=True)
+        attachment_services.attachments_add(
+            owner=author, question=question, uploads=attachments or []
+        )
     return question
 
 
@@ -381,6 +386,11 @@ def post_delete(*, post, user: User) -> None:
     with transaction.atomic():
         type(post).objects.filter(pk=post.pk).update(deleted_at=timezone.now())
         post.deleted_at = timezone.now()
+        # Reports go with their post, from storage too: nobody can see them again.
+        if isinstance(post, Question):
+            attachment_services.attachments_delete_for(question=post)
+        elif isinstance(post, Reply):
+            attachment_services.attachments_delete_for(reply=post)
         if isinstance(post, Answer):
             Question.objects.filter(pk=post.question_id, accepted_answer=post).update(
                 accepted_answer=None
@@ -440,9 +450,16 @@ def answer_edit(*, answer: Answer, editor: User, body: str) -> Answer:
 
 
 def reply_create(
-    *, question: Question, author: User, body: str, answer: Answer | None = None
+    *,
+    question: Question,
+    author: User,
+    body: str,
+    answer: Answer | None = None,
+    attachments: list | None = None,
 ) -> Reply:
     """Reply under a question or one of its published answers.
+
+    The asker may add images of reports to a reply under their own question.
 
     The same words under the same question or answer within
     ``DUPLICATE_WINDOW`` return the reply already posted.
@@ -452,6 +469,8 @@ def reply_create(
     if answer is not None and (answer.question_id != question.pk or not answer.is_published):
         raise ValidationError(_("That answer is not part of this question."))
     check_length("body", body, REPLY_MIN, REPLY_MAX)
+    if attachments and question.author_id != author.pk:
+        raise PermissionDenied(_("Only the person who asked can share reports on this question."))
     with transaction.atomic():
         earlier = post_duplicate_find(
             posts=Reply.objects.live().filter(question=question, answer=answer),
@@ -470,6 +489,9 @@ def reply_create(
         )
         reply.save()
         _post_submitted(reply, is_new=True)
+        attachment_services.attachments_add(
+            owner=author, question=question, reply=reply, uploads=attachments or []
+        )
     return reply
 
 

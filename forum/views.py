@@ -15,11 +15,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import user_is_verified_doctor
+from attachments import selectors as attachment_selectors
+from attachments.forms import ACCEPT as ATTACHMENTS_ACCEPT
 from core.pagecache import visitor_page
 from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
 from forum import listcache, selectors, services, similar
-from forum.forms import AnswerForm, DuplicateForm, ListFilterForm, QuestionForm, ReplyForm
+from forum.forms import (
+    AnswerForm,
+    DuplicateForm,
+    ListFilterForm,
+    QuestionAskForm,
+    QuestionForm,
+    ReplyCreateForm,
+    ReplyForm,
+)
 from forum.models import Answer, Category, Question, Reply, Tag
 from forum.search import highlight
 
@@ -51,7 +61,9 @@ def _question_context(request, question, page, **extra) -> dict:
     return {
         "question": question,
         "qpage": page,
-        "reply_form": ReplyForm(),
+        "attachments": attachment_selectors.for_question_page(question=question, viewer=user),
+        "reply_form": ReplyCreateForm(),
+        "attachments_accept": ATTACHMENTS_ACCEPT,
         # Closed for a suspended member, who is told so instead of losing a draft.
         "can_write": _can_write(user),
         "can_reply": _can_write(user) and is_open,
@@ -150,7 +162,7 @@ def tag_detail(request, slug):
 
 @login_required
 def question_ask(request):
-    form = QuestionForm(request.POST or None)
+    form = QuestionAskForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -165,6 +177,14 @@ def question_ask(request):
             if question.is_published:
                 messages.success(
                     request, _("Your question is published. Doctors will be notified.")
+                )
+            if form.cleaned_data["attachments"]:
+                messages.info(
+                    request,
+                    _(
+                        "Your photos are being made safe: we remove what the camera recorded "
+                        "and look for names and numbers. They appear below in a moment."
+                    ),
                 )
             # A held question's page says it waits, and why: no second notice.
             return redirect(question)
@@ -283,7 +303,7 @@ def answer_create(request, pk):
 @require_POST
 def reply_create(request, pk):
     question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
-    form = ReplyForm(request.POST)
+    form = ReplyCreateForm(request.POST, request.FILES)
     status = 400
     if form.is_valid():
         answer = None
@@ -297,6 +317,7 @@ def reply_create(request, pk):
                 author=request.user,
                 body=form.cleaned_data["body"],
                 answer=answer,
+                attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as error:
             problems = error.messages

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from moderation import registry
+
 
 class FlagReason(models.TextChoices):
     SPAM = "spam", _("Spam or advertising")
@@ -93,6 +95,17 @@ class BlockedTerm(models.Model):
         return self.term
 
 
+# Moderation's own actions; each app registers the labels of its own (moderation.registry).
+ACTION_LABELS = {
+    "approve": _("Approved"),
+    "reject": _("Rejected"),
+    "redact_approve": _("Redacted and approved"),
+    "suspend": _("Suspended"),
+    "word_added": _("Word added to the list"),
+    "word_removed": _("Word removed from the list"),
+}
+
+
 class AuditEntry(models.Model):
     """One moderator action; append-only (SPEC section 5)."""
 
@@ -121,3 +134,9 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("The audit log cannot be changed.")
+
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language; the stored code where none is known."""
+        labels = {**ACTION_LABELS, **registry.action_labels()}
+        return str(labels.get(self.action, self.action))

@@ -8,7 +8,7 @@ without touching it.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Model, QuerySet
 
@@ -60,6 +60,8 @@ class Kind:
     # The queue's button labels (lazy translations).
     approve_label: str = ""
     reject_label: str = ""
+    # What the audit log calls the actions this kind's app records: {code: lazy label}.
+    actions: dict[str, str] = field(default_factory=dict)
 
 
 _kinds: dict[str, Kind] = {}
@@ -75,6 +77,14 @@ def register(kind: Kind) -> Kind:
 
 def kinds() -> list[Kind]:
     return list(_kinds.values())
+
+
+def action_labels() -> dict[str, str]:
+    """Every registered kind's audit actions with their labels."""
+    labels: dict[str, str] = {}
+    for kind in _kinds.values():
+        labels.update(kind.actions)
+    return labels
 
 
 def kind_named(name: str) -> Kind | None:

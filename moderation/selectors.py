@@ -29,6 +29,7 @@ class QueueItem:
             "terms": _("word list"),
             "resubmitted": _("edited after rejection"),
             "still_pending": _("edited while waiting"),
+            "no_ocr": _("not read by OCR"),
             **dict(FlagReason.choices),
         }
         return [labels.get(reason, reason) for reason in self.case.reasons]

@@ -94,6 +94,23 @@ def case_open_for_held_post(*, post, reasons: list[str]) -> Case:
     return case
 
 
+def case_open_for_review(*, target, reasons: list[str]) -> Case:
+    """Put any registered kind of content in the queue for a moderator to look at."""
+    case, created = _open_case(target=target, kind=Case.Kind.HELD, reasons=reasons)
+    if created:
+        _announce_case(case, target)
+    return case
+
+
+def case_close_for(*, target, moderator, resolution: str) -> None:
+    """Resolve the open case of ``target``, if any, decided outside the queue."""
+    Case.objects.filter(
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=target.pk,
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now(), resolved_by=moderator, resolution=resolution)
+
+
 def case_open_for_application(*, profile) -> Case:
     case, created = _open_case(target=profile, kind=Case.Kind.APPLICATION, reasons=[])
     if created:

@@ -21,6 +21,8 @@ class Verb(models.TextChoices):
     EVENT_CANCELLED = "event_cancelled", _("A salon event you attend was cancelled")
     APPLICATION_DECIDED = "application_decided", _("Your physician application was decided")
     DUPLICATE_MARKED = "duplicate_marked", _("A physician linked your question to an answered one")
+    ATTACHMENT_NEEDS_COVER = "attachment_needs_cover", _("A photo you shared shows personal data")
+    ATTACHMENT_REVIEWED = "attachment_reviewed", _("A moderator looked at a photo you shared")
 
 
 class Notification(models.Model):

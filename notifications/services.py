@@ -64,6 +64,9 @@ DEFAULTS = {
     Verb.APPLICATION_DECIDED: (True, True),
     # The asker may be waiting for an answer that will now not come here.
     Verb.DUPLICATE_MARKED: (True, True),
+    # A photo nobody can see until its author covers what it shows.
+    Verb.ATTACHMENT_NEEDS_COVER: (True, True),
+    Verb.ATTACHMENT_REVIEWED: (True, False),
 }
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"

@@ -28,6 +28,18 @@ TEMPLATES = {
         if d.get("approved")
         else _("Your physician application was not accepted: %(reason)s") % d
     ),
+    Verb.ATTACHMENT_NEEDS_COVER: lambda d: (
+        _(
+            "A photo you shared on “%(title)s” seems to show personal data. "
+            "Cover it so physicians can see the photo."
+        )
+        % d
+    ),
+    Verb.ATTACHMENT_REVIEWED: lambda d: (
+        _("A moderator shared your photo on “%(title)s” with physicians.") % d
+        if d.get("approved")
+        else _("A moderator removed your photo on “%(title)s”: %(reason)s") % d
+    ),
     Verb.DUPLICATE_MARKED: lambda d: (
         _("%(actor)s found an answer to “%(title)s” in an earlier question: “%(original)s”.") % d
     ),

@@ -69,6 +69,19 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _private_storage(tmp_path, monkeypatch):
+    """Each test's attachments live in a folder of its own, gone after the test."""
+    from django.core.files.storage import FileSystemStorage
+
+    from attachments.models import Attachment
+
+    storage = FileSystemStorage(location=tmp_path / "private", base_url=None)
+    for name in ("original", "image", "thumbnail"):
+        monkeypatch.setattr(Attachment._meta.get_field(name), "storage", storage)
+    return storage
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     """English pages unless a test asks for Chinese; fast password hashing."""
     settings.LANGUAGE_CODE = "en"

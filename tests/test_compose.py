@@ -267,3 +267,30 @@ def test_servers_start_while_redis_is_unwell(services):
     for name in ("web", "ws"):
         assert services[name]["depends_on"]["redis"]["condition"] == "service_started"
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_reports_live_on_a_private_volume_that_web_worker_and_proxy_share(
+    services, nginx_conf, dockerfile
+):
+    """Web stores and authorises, the worker makes safe, nginx sends: one volume."""
+
+    def mounts(name):
+        return {v.split(":")[1]: v.split(":")[0] for v in services[name].get("volumes", [])}
+
+    root = services["web"]["environment"]["SHUKANG_PRIVATE_ROOT"]
+    for name in ("web", "worker"):
+        assert mounts(name).get(root) == "private"
+        assert services[name]["environment"]["SHUKANG_PRIVATE_ROOT"] == root
+    assert mounts("proxy")[root] == "private"
+    assert any(v.endswith(f"{root}:ro") for v in services["proxy"]["volumes"])
+    # Django answers with X-Accel-Redirect to an internal location over that folder.
+    prefix = services["web"]["environment"]["SHUKANG_ATTACHMENTS_ACCEL_PREFIX"]
+    block = nginx_block(nginx_conf, f"location {prefix}")
+    assert re.search(r"^\s*internal;", block, re.M)
+    alias = re.search(r"alias\s+(\S+);", block).group(1)
+    assert alias.rstrip("/") == f"{root}/attachments"
+    # The worker reads the photos with Tesseract in Simplified Chinese and English.
+    installs = " ".join(arguments for keyword, arguments in dockerfile if keyword == "RUN")
+    assert "tesseract-ocr" in installs and "tesseract-ocr-chi-sim" in installs
+    # Only the forms that take photos accept large bodies.
+    assert re.search(r"client_max_body_size\s+1m;", nginx_conf)

@@ -235,6 +235,14 @@ class Site:
             forum.question_duplicate_mark(
                 question=self.duplicate, original=self.question, by=self.doctor
             )
+        # Photos of reports: one shared, one waiting for its author to cover a
+        # number, one waiting for a moderator.
+        from tests.attachments.conftest import processed
+
+        self.shared_image = processed(self.question)[0]
+        self.covering = processed(self.question, state="needs_cover", findings=["phone"])[0]
+        self.reviewed = processed(self.question, state="review")[0]
+        moderation.case_open_for_review(target=self.reviewed, reasons=["no_ocr"])
         # Held for the personal data in it: one stays in the queue, one is redacted.
         held = "请打电话给我 13812345678，我想详细咨询一下化疗期间的饮食安排。"
         self.held = forum.question_create(
@@ -360,6 +368,12 @@ class Site:
             "moderation:decide": {"case_id": self._case_for(self.held).pk},
             "moderation:suspend": {"user_id": self.patient.pk},
             "forum:question-lock": {"pk": question.pk},
+            "attachments:image": {"key": self.shared_image.key},
+            "attachments:thumbnail": {"key": self.shared_image.key},
+            "attachments:status": {"key": self.shared_image.key},
+            "attachments:cover": {"key": self.covering.key},
+            "attachments:review": {"key": self.covering.key},
+            "attachments:remove": {"key": self.reviewed.key},
             "moderation:flag": {"kind": "answer", "pk": self.answer.pk},
             "account_confirm_email": {"key": self.confirmation_key},
             "account_reset_password_from_key": {

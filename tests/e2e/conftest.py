@@ -146,6 +146,8 @@ def start_server(tmp: Path, extra_env: dict | None = None, database_url: str | N
         # Journeys start with new accounts; holding every first post would make
         # each one a moderation journey. Holds for personal data still apply.
         "SHUKANG_HOLD_FIRST_POSTS": "0",
+        # Patients' reports: a private folder of this server's own, shared by web and worker.
+        "SHUKANG_PRIVATE_ROOT": str(tmp / "private"),
         **(extra_env or {}),
     }
     server = SiteServer(url=f"http://127.0.0.1:{port}", env=env, mail_dir=mail_dir)
@@ -262,14 +264,19 @@ def sign_in(page, site, email: str, password: str) -> None:
     page.get_by_test_id("header-user-name").wait_for()
 
 
-def ask(page, site, title: str, details: str, topic: str = "Colorectal cancer") -> str:
-    """Post a question through the ask form; returns the question page's address."""
+def ask(page, site, title: str, details: str, topic: str = "Colorectal cancer", photos=()) -> str:
+    """Post a question through the ask form, with photos of reports if given.
+
+    Returns the question page's address.
+    """
     from playwright.sync_api import expect
 
     page.goto(site.url + "/questions/ask/")
     page.get_by_label("Title").fill(title)
     page.get_by_label("Details").fill(details)
     page.get_by_label("Topic").select_option(label=topic)
+    if photos:
+        page.get_by_label("Photos of reports (optional)").set_input_files(list(photos))
     page.get_by_role("button", name="Post question").click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
     return page.url
