@@ -69,7 +69,7 @@ def test_held_for_phone_number_redacted_live_and_logged(site, new_page):
     ).to_be_visible()
 
     moderator.goto(site.url + "/moderation/log/")
-    row = moderator.locator("tr", has_text="redact_approve")
+    row = moderator.locator("tr", has_text="Redacted and approved")
     expect(row).to_contain_text("Moderator Qian")
     expect(row).to_contain_text("Who can explain my father's scan results?")
 
