@@ -6,6 +6,7 @@ here puts an attachment in a notification, a socket message or the search.
 """
 
 import logging
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from attachments import imaging
 from attachments.models import Attachment
 from core.tasks import task_enqueue
+from forum import listcache
 from moderation import services as moderation
 from notifications.models import Verb
 from notifications.services import notify
@@ -65,26 +67,19 @@ def attachments_add(*, owner, question, uploads: list[imaging.Upload], reply=Non
             attachment.save()
             task_enqueue(attachment_process, attachment_id=attachment.pk)
     except BaseException:
-        _delete_files(saved)
+        for attachment in saved:
+            _delete_now(attachment.original.storage, [f.name for f in attachment.files()])
         raise
-    transaction.on_commit(lambda: _pages_changed(question))
+    listcache.invalidate()
     return saved
 
 
-def _delete_files(attachments) -> None:
-    for attachment in attachments:
-        for field in attachment.files():
-            try:
-                field.storage.delete(field.name)
-            except OSError:  # already gone, or storage down: the sweep retries
-                logger.warning("Could not delete %s", field.name, exc_info=True)
-
-
-def _pages_changed(question) -> None:
-    """The question page shows how many reports were shared: its cached copies go."""
-    from forum import listcache
-
-    listcache.invalidate()
+def _delete_now(storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:  # already gone, or storage down
+            logger.warning("Could not delete %s", name, exc_info=True)
 
 
 def _store_safe(attachment: Attachment, safe: imaging.Safe) -> list[str]:
@@ -98,14 +93,8 @@ def _store_safe(attachment: Attachment, safe: imaging.Safe) -> list[str]:
 
 
 def _delete_names(storage, names: list[str]) -> None:
-    def delete():
-        for name in names:
-            try:
-                storage.delete(name)
-            except OSError:
-                logger.warning("Could not delete %s", name, exc_info=True)
-
-    transaction.on_commit(delete)
+    """Delete the files once the rows that named them are committed without them."""
+    transaction.on_commit(partial(_delete_now, storage, names))
 
 
 def attachment_process(*, attachment_id: int) -> str | None:
@@ -164,7 +153,7 @@ def attachment_process(*, attachment_id: int) -> str | None:
         elif attachment.state == Attachment.State.REVIEW:
             moderation.case_open_for_review(target=attachment, reasons=["no_ocr"])
         else:
-            transaction.on_commit(lambda: _pages_changed(attachment.question))
+            listcache.invalidate()
     return attachment.state
 
 
@@ -215,10 +204,9 @@ def _clean_boxes(boxes, *, width: int, height: int) -> list[tuple[int, int, int,
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
         ):
             raise ValidationError(_("The boxes could not be read. Draw them again."))
-        left, top = max(0, int(box[0])), max(0, int(box[1]))
-        right, bottom = min(width, int(box[0] + box[2])), min(height, int(box[1] + box[3]))
-        if right - left >= 2 and bottom - top >= 2:
-            cleaned.append((left, top, right - left, bottom - top))
+        left, top, box_width, box_height = _clamped(box, width, height)
+        if box_width >= 2 and box_height >= 2:
+            cleaned.append((left, top, box_width, box_height))
     return cleaned
 
 
@@ -277,7 +265,7 @@ def attachment_cover(*, attachment: Attachment, user, boxes) -> Attachment:
         attachment.state = Attachment.State.READY
         attachment.save()
         _delete_names(storage, replaced)
-        transaction.on_commit(lambda: _pages_changed(attachment.question))
+        listcache.invalidate()
         if by_moderator:
             tell_owner_reviewed(attachment, approved=True)
             moderation.audit(moderator=user, action="attachment_cover", target=attachment)
@@ -303,7 +291,7 @@ def attachment_publish(*, attachment: Attachment) -> None:
     attachment.state = Attachment.State.READY
     attachment.findings = []
     attachment.save(update_fields=["state", "findings", "updated_at"])
-    transaction.on_commit(lambda: _pages_changed(attachment.question))
+    listcache.invalidate()
 
 
 def attachment_remove(*, attachment: Attachment, user=None) -> None:
@@ -318,7 +306,7 @@ def attachment_remove(*, attachment: Attachment, user=None) -> None:
     attachment.state = Attachment.State.REMOVED
     attachment.original = attachment.image = attachment.thumbnail = ""
     _delete_names(storage, names)
-    transaction.on_commit(lambda: _pages_changed(attachment.question))
+    listcache.invalidate()
 
 
 def attachments_delete(*, attachments) -> int:
@@ -344,5 +332,5 @@ def attachments_delete_for(*, question=None, reply=None, owner=None) -> int:
         rows = rows.filter(owner=owner)
     deleted = attachments_delete(attachments=rows)
     if deleted:
-        transaction.on_commit(lambda: _pages_changed(None))
+        listcache.invalidate()  # the shared count on the question page
     return deleted
