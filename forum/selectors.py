@@ -239,6 +239,7 @@ def unanswered_for_doctor(*, doctor: User, limit: int = 10) -> list[Question]:
         Question.objects.published()
         .filter(answer_count=0, duplicate_of__isnull=True, category__in=specialties)
         .select_related("author", "category")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .defer("body", "body_html", "search_document", "search_vector")
         .order_by("created_at")[:limit]
     )
