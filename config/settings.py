@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "salon",
     "moderation",
     "attachments",
+    "duty",
 ]
 
 MIDDLEWARE = [
@@ -405,6 +406,11 @@ SHUKANG_NEW_ACCOUNT_DAYS = env_int(
     "SHUKANG_NEW_ACCOUNT_DAYS", 7
 )  # links from younger accounts wait
 SHUKANG_FLAGS_TO_HIDE = env_int("SHUKANG_FLAGS_TO_HIDE", 3)  # flags that hide a post until reviewed
+# The duty roster (duty app): the department's calendar, the default answer-time
+# target of a topic without a tumour group, and how long "I'm answering this" holds.
+SHUKANG_DEPARTMENT_TIME_ZONE = os.environ.get("SHUKANG_DEPARTMENT_TIME_ZONE", "Asia/Shanghai")
+SHUKANG_ANSWER_TARGET_HOURS = env_int("SHUKANG_ANSWER_TARGET_HOURS", 48)
+SHUKANG_CLAIM_MINUTES = env_int("SHUKANG_CLAIM_MINUTES", 120)
 # Per-account limits: (count, seconds).
 SHUKANG_RATE_LIMITS = {
     "question": (5, 3600),

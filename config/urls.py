@@ -14,6 +14,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
+    # Before the forum's: its questions/<pk>/<slug>/ would take questions/<pk>/claim/.
+    path("", include("duty.urls")),
     path("", include("forum.urls")),
     path("", include("salon.urls")),
     path("notifications/", include("notifications.urls")),

@@ -10,6 +10,7 @@ from accounts import selectors as account_selectors
 from accounts.models import user_is_verified_doctor
 from core.health import run_checks
 from core.refusals import refusal_text
+from duty import selectors as duty_selectors
 from forum import selectors as forum_selectors
 from forum.models import Category
 from salon import selectors as salon_selectors
@@ -24,10 +25,13 @@ def home(request):
         "latest_questions": forum_selectors.question_list(viewer=request.user)[:HOME_QUESTIONS],
         "unanswered_count": forum_selectors.unanswered_count(),
         "upcoming_events": salon_selectors.event_list_for_home(),
+        "answer_line": duty_selectors.home_line(),
     }
     if user_is_verified_doctor(request.user):
         # A doctor's home leads with what is waiting in their specialties.
         context["waiting_for_me"] = forum_selectors.unanswered_for_doctor(doctor=request.user)
+        # And first, the questions of the groups they are on duty for today.
+        context["on_duty"] = duty_selectors.waiting_on_duty(physician=request.user)
     return render(request, "core/home.html", context)
 
 

@@ -9,7 +9,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import PhysicianProfile, User
@@ -43,11 +43,17 @@ def post_published(post) -> None:
 
 
 def _question_published(question: Question) -> None:
+    # The group's physician on duty (or, with nobody on duty, the whole
+    # specialty) hears first; the others who opted in to new questions of
+    # their specialty are told as before.
+    from duty.services import question_route
+
+    routed = question_route(question)
     doctors = User.objects.filter(
         is_active=True,
         physician_profile__status=PhysicianProfile.Status.VERIFIED,
         physician_profile__specialties=question.category_id,
-    )
+    ).exclude(pk__in=routed)
     notify(
         recipients=doctors,
         verb=Verb.SPECIALTY_QUESTION,
@@ -58,6 +64,9 @@ def _question_published(question: Question) -> None:
 
 
 def _answer_published(answer: Answer) -> None:
+    from duty.services import answer_recorded
+
+    answer_recorded(question=answer.question, physician=answer.author, at=timezone.now())
     followers = User.objects.filter(followed_questions__question=answer.question)
     if followers.count() > FOLLOWERS_IN_REQUEST:
         from forum.tasks import answer_followers_notify as task

@@ -180,6 +180,21 @@ def post_withdraw(*, post, state: str, reason: str = "") -> None:
     _refresh_question(post if isinstance(post, Question) else post.question)
 
 
+def question_recategorize(*, question: Question, category: Category) -> None:
+    """Move a question to another topic (a physician passing it to another group).
+
+    The text is untouched, so it is no edit of the author's; the lists, the
+    search (which knows topic names) and the page caches follow.
+    """
+    with transaction.atomic():
+        question = Question.objects.select_for_update().get(pk=question.pk)
+        if question.category_id == category.pk:
+            return
+        question.category = category
+        question.save(update_fields=["category", "updated_at"])
+        _refresh_question(question)
+
+
 def post_redact(*, post, moderator: User, title: str, body: str, announce: bool) -> None:
     """Replace a held or flagged post's text (and a question's title), then publish it.
 

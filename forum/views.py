@@ -20,6 +20,7 @@ from attachments.forms import ACCEPT as ATTACHMENTS_ACCEPT
 from core.pagecache import visitor_page
 from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
+from duty import selectors as duty_selectors
 from forum import listcache, selectors, services, similar
 from forum.forms import (
     AnswerForm,
@@ -62,6 +63,14 @@ def _question_context(request, question, page, **extra) -> dict:
         "question": question,
         "qpage": page,
         "attachments": attachment_selectors.for_question_page(question=question, viewer=user),
+        # Fragments pass duty=None: the panel is part of the page, not of a post.
+        "duty": extra.pop("duty")
+        if "duty" in extra
+        else duty_selectors.for_question_page(
+            question=question,
+            viewer=user,
+            is_asker=user.is_authenticated and user.pk == question.author_id,
+        ),
         "reply_form": ReplyCreateForm(),
         "attachments_accept": ATTACHMENTS_ACCEPT,
         # Closed for a suspended member, who is told so instead of losing a draft.
@@ -178,6 +187,9 @@ def question_ask(request):
                 messages.success(
                     request, _("Your question is published. Doctors will be notified.")
                 )
+                promise = duty_selectors.answer_promise(question)
+                if promise is not None:
+                    messages.info(request, promise)
             if form.cleaned_data["attachments"]:
                 messages.info(
                     request,
@@ -270,7 +282,7 @@ def post_fragment(request, pk, kind, post_pk):
         question=question, viewer=request.user, kind=kind, pk=post_pk
     )
     context = _question_context(
-        request, question, page, answer_form=None, duplicate_form=None, **{kind: post}
+        request, question, page, answer_form=None, duplicate_form=None, duty=None, **{kind: post}
     )
     return TemplateResponse(request, f"forum/question_detail.html#{kind}", context)
 

@@ -23,6 +23,10 @@ class Verb(models.TextChoices):
     DUPLICATE_MARKED = "duplicate_marked", _("A physician linked your question to an answered one")
     ATTACHMENT_NEEDS_COVER = "attachment_needs_cover", _("A photo you shared shows personal data")
     ATTACHMENT_REVIEWED = "attachment_reviewed", _("A moderator looked at a photo you shared")
+    DUTY_QUESTION = "duty_question", _("A new question for you on duty")
+    DUTY_PASSED = "duty_passed", _("A physician passed a question to your group")
+    DUTY_REMINDER = "duty_reminder", _("A question on your duty is still waiting")
+    DUTY_ESCALATED = "duty_escalated", _("A question waited past the department's target")
 
 
 class Notification(models.Model):

@@ -67,6 +67,11 @@ DEFAULTS = {
     # A photo nobody can see until its author covers what it shows.
     Verb.ATTACHMENT_NEEDS_COVER: (True, True),
     Verb.ATTACHMENT_REVIEWED: (True, False),
+    # On duty: the physician is responsible for it, so e-mail too unless they turn it off.
+    Verb.DUTY_QUESTION: (True, True),
+    Verb.DUTY_PASSED: (True, True),
+    Verb.DUTY_REMINDER: (True, True),
+    Verb.DUTY_ESCALATED: (True, True),
 }
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"

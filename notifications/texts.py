@@ -40,6 +40,21 @@ TEMPLATES = {
         if d.get("approved")
         else _("A moderator removed your photo on “%(title)s”: %(reason)s") % d
     ),
+    Verb.DUTY_QUESTION: lambda d: (
+        _("New question for you on duty in %(category)s: “%(title)s”.") % d
+    ),
+    Verb.DUTY_PASSED: lambda d: (
+        _("%(by)s passed “%(title)s” to %(category)s: %(note)s") % d
+        if d.get("note")
+        else _("%(by)s passed “%(title)s” to %(category)s.") % d
+    ),
+    Verb.DUTY_REMINDER: lambda d: (
+        _("“%(title)s” in %(category)s is still waiting for a physician's answer.") % d
+    ),
+    Verb.DUTY_ESCALATED: lambda d: (
+        _("“%(title)s” in %(category)s has waited %(hours)s hours without a physician's answer.")
+        % d
+    ),
     Verb.DUPLICATE_MARKED: lambda d: (
         _("%(actor)s found an answer to “%(title)s” in an earlier question: “%(original)s”.") % d
     ),

@@ -235,6 +235,15 @@ class Site:
             forum.question_duplicate_mark(
                 question=self.duplicate, original=self.question, by=self.doctor
             )
+        # The physician is on duty today for the topic: their home leads with it.
+        from duty.models import Shift, TumourGroup
+        from duty.services import department_day
+
+        Shift.objects.create(
+            group=TumourGroup.objects.get(category=category),
+            day=department_day(),
+            physician=self.doctor,
+        )
         # Photos of reports: one shared, one waiting for its author to cover a
         # number, one waiting for a moderator.
         from tests.attachments.conftest import processed
@@ -368,6 +377,8 @@ class Site:
             "moderation:decide": {"case_id": self._case_for(self.held).pk},
             "moderation:suspend": {"user_id": self.patient.pk},
             "forum:question-lock": {"pk": question.pk},
+            "duty:claim": {"pk": question.pk},
+            "duty:pass": {"pk": question.pk},
             "attachments:image": {"key": self.shared_image.key},
             "attachments:thumbnail": {"key": self.shared_image.key},
             "attachments:status": {"key": self.shared_image.key},
