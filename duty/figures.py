@@ -38,10 +38,9 @@ in Python from it), one for the waiting lists, one for the physicians and one
 for last month's line.
 """
 
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
     BooleanField,
@@ -62,7 +61,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, RowNumber, TruncWeek
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
@@ -278,6 +277,15 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=department_zone())
 
 
+def _week_number(mondays: list[datetime]):
+    """0 for a clock started before the first of ``mondays``, 1 before the second, and so on."""
+    return Case(
+        *(When(published_at__lt=monday, then=Value(n)) for n, monday in enumerate(mondays)),
+        default=Value(len(mondays)),
+        output_field=IntegerField(),
+    )
+
+
 def _waiting(now: datetime) -> tuple[dict[int, list[WaitingQuestion]], dict[int, tuple[int, int]]]:
     """Each group's oldest unanswered questions, how many wait and how many are overdue.
 
@@ -434,34 +442,33 @@ def last_month_share(now: datetime | None = None) -> tuple[float, int, int] | No
 def department_figures(*, weeks: int = 8, now: datetime | None = None) -> DepartmentFigures:
     """The dashboard's figures for the last ``weeks`` weeks; six queries whatever the data."""
     now = now or timezone.now()
-    zone = department_zone()
     this_monday = _monday(now)
     week_starts = [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
     period_start = _midnight(week_starts[0])
     groups = list(TumourGroup.objects.select_related("category"))
 
     in_period = _counted().filter(published_at__gte=period_start, published_at__lte=now)
+    # Each row's week is found in the database by comparing its clock's start
+    # with the Mondays' midnights (in the department's time zone, passed as
+    # instants): a number from 0, the first week, which is cheaper than
+    # truncating every row to its week in the database's time zone arithmetic
+    # or loading every row's timestamp into Python to bucket it here.
+    week = _week_number([_midnight(start) for start in week_starts[1:]])
     counts = {
-        (row["group_id"], _week_of(row["week"])): row
-        for row in in_period.annotate(week=TruncWeek("published_at", tzinfo=zone))
+        (row["group_id"], week_starts[row["week"]]): row
+        for row in in_period.annotate(week=week)
         .values("group_id", "week")
         .annotate(**_cohort_counts(_own_target(), now))
         .order_by()
     }
-    # Bucketed here by comparing with the weeks' bounds, which is cheaper than
-    # truncating each row to its week in the database and converting it back.
-    # In UTC like the rows: comparing datetimes of two time zones costs an
-    # offset look-up each time.
-    bounds = [_midnight(start).astimezone(UTC) for start in week_starts[1:]]
     hours: dict[tuple[int, date], list[float]] = defaultdict(list)
-    for group_id, published, waited in (
+    for group_id, number, waited in (
         in_period.filter(first_answer_at__isnull=False)
-        .annotate(waited=_waited())
-        .values_list("group_id", "published_at", "waited")
+        .annotate(week=week, waited=_waited())
+        .values_list("group_id", "week", "waited")
         .order_by()
     ):
-        week = week_starts[bisect_right(bounds, published)]
-        hours[group_id, week].append(waited.total_seconds() / 3600)
+        hours[group_id, week_starts[number]].append(waited.total_seconds() / 3600)
 
     waiting, waiting_counts = _waiting(now)
     all_counts: dict[str, int] = defaultdict(int)
