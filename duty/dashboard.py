@@ -20,6 +20,7 @@ PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # Hours axis: at least a quarter above the target, at most three times it,
 # so one slow week does not flatten the rest; taller bars are cut and marked.
 HOURS_HEADROOM, HOURS_CEILING = 1.25, 3
+MIN_BAR = 2  # viewBox units
 HOUR_STEPS = (1, 2, 3, 4, 6, 8, 12, 24, 48, 72, 96, 168, 336)
 
 
@@ -85,7 +86,8 @@ def _y(value: float, top: float) -> float:
 def _bar(x: float, width: float, value: float | None, top: float) -> Bar:
     if value is None:
         return Bar(x=x, y=TOP + PLOT_H, width=width, height=0, value=None)
-    y = _y(value, top)
+    # A week answered within minutes still shows a sliver, not the gap of a week without data.
+    y = min(_y(value, top), TOP + PLOT_H - MIN_BAR)
     return Bar(
         x=round(x, 1),
         y=round(y, 1),

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -132,3 +133,16 @@ def test_deleted_questions_are_not_on_the_dashboard(client, routed, moderator):
     client.force_login(moderator)
     content = client.get(URL).content.decode()
     assert "A question its author deleted" not in content
+
+
+def test_a_week_answered_within_minutes_still_shows_its_bars(client, routed, doctor):
+    routed(1, 0.01, category=Category.objects.get(slug="colorectal-cancer"))
+    client.force_login(doctor)
+    html = client.get(URL).content.decode()
+    heights = [
+        float(h)
+        for h in re.findall(
+            r'class="chart-bar chart-bar-(?:median|p90)[^"]*"[^>]*height="([0-9.]+)"', html
+        )
+    ]
+    assert heights and min(heights) >= 2
