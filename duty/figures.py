@@ -106,6 +106,11 @@ class Cohort:
         """Met / decided, from 0 to 1; None while nothing is decided."""
         return self.met / self.decided if self.decided else None
 
+    @property
+    def percent(self) -> int | None:
+        """The share in whole percent, rounded down: 199 of 200 is 99 %, never 100 %."""
+        return self.met * 100 // self.decided if self.decided else None
+
 
 @dataclass(frozen=True)
 class WeekFigures(Cohort):

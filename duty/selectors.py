@@ -5,8 +5,6 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from accounts.models import user_is_verified_doctor
 from duty import figures, services
@@ -63,19 +61,6 @@ def for_question_page(*, question: Question, viewer, is_asker: bool) -> Duty | N
             if group.category_id != question.category_id
         ]
     return duty
-
-
-def answer_promise(question: Question) -> str | None:
-    """The ask confirmation's promise, in the reader's language and time zone."""
-    routing = Routing.objects.filter(question=question).first()
-    if routing is None:
-        return None
-    when = date_format(timezone.localtime(routing.due_at), "Y-m-d H:i")
-    return _(
-        "Physicians aim to answer within %(hours)s hours: expect a first answer by %(when)s "
-        "(your time). This is information, not an emergency service: if you feel unwell now, "
-        "call 120."
-    ) % {"hours": routing.target_hours, "when": when}
 
 
 @dataclass

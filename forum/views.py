@@ -187,9 +187,6 @@ def question_ask(request):
                 messages.success(
                     request, _("Your question is published. Doctors will be notified.")
                 )
-                promise = duty_selectors.answer_promise(question)
-                if promise is not None:
-                    messages.info(request, promise)
             if form.cleaned_data["attachments"]:
                 messages.info(
                     request,

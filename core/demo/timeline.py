@@ -36,6 +36,7 @@ def hours(value: float) -> timedelta:
 def _stamped() -> list[tuple[object, list[str], Q]]:
     """(model, timestamp fields, the demo people's rows) for everything a demo step writes."""
     from accounts.models import PhysicianProfile, User
+    from duty.models import Routing
     from forum.models import Answer, Follow, Question, Reply, Thanks
     from moderation.models import Case
     from notifications.models import Notification
@@ -56,6 +57,11 @@ def _stamped() -> list[tuple[object, list[str], Q]]:
         (Question, [*post_fields, "last_activity_at"], Q(author__in=people)),
         (Answer, post_fields, Q(author__in=people)),
         (Reply, post_fields, Q(author__in=people)),
+        (
+            Routing,
+            ["published_at", "claimed_at", "reminded_at", "escalated_at", "first_answer_at"],
+            Q(question__author__in=people),
+        ),
         (Thanks, ["created_at"], Q(user__in=people)),
         (Follow, ["created_at"], Q(user__in=people)),
         (Case, ["created_at", "resolved_at"], held),

@@ -46,6 +46,21 @@ def test_questions_are_asked_on_different_days_over_weeks(seed):
     assert asked[-1] < timezone.now()
 
 
+def test_the_dashboard_sees_each_demo_question_when_it_was_asked(seed):
+    from duty.models import Routing
+
+    seed()
+    routings = Routing.objects.select_related("question").exclude(group=None)
+    assert routings
+    for routing in routings:
+        # Published when asked (or when the moderator let it through), answered after.
+        assert routing.published_at >= routing.question.created_at
+        assert routing.published_at - routing.question.created_at <= timedelta(days=2)
+        if routing.first_answer_at is not None:
+            # (a salon question reaches the forum with its answer)
+            assert routing.first_answer_at >= routing.published_at
+
+
 def test_answers_replies_and_thanks_come_after_what_they_follow(seed):
     seed()
     # A salon's answered questions reach the forum together with their answers.

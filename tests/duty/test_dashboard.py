@@ -95,8 +95,8 @@ def test_dashboard_shows_the_figures(client, routed, moderator, doctor_factory):
     assert colorectal.period.p90_hours == 60
     assert (colorectal.period.met, colorectal.period.decided) == (2, 4)
     content = response.content.decode()
-    assert "50% within target" in content
-    assert "median 6.0 h, 90th percentile 60.0 h" in content
+    assert "50% answered within target." in content
+    assert "Median 6.0 h, 90th percentile 60.0 h." in content
     assert "Waiting now: 2 questions" in content
     assert "1 past the target" in content
     assert late.title in content
