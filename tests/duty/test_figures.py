@@ -280,3 +280,18 @@ def test_default_now_is_the_present(routed):
     result = department_figures()
     assert len(result.week_starts) == 8
     assert result.department.asked == 1
+
+
+def test_a_share_in_percent_is_rounded_down_never_up_to_a_full_promise():
+    cohort = figures.Cohort(
+        asked=200,
+        answered=200,
+        met=199,
+        late=1,
+        overdue=0,
+        undecided=0,
+        median_hours=2.0,
+        p90_hours=9.0,
+    )
+    assert (cohort.percent, round(cohort.share * 100)) == (99, 100)
+    assert figures.Cohort(0, 0, 0, 0, 0, 0, None, None).percent is None
