@@ -9,16 +9,12 @@ SQLite (whose test database lives in this process's memory).
 
 import importlib
 import os
-import subprocess
-import sys
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from duty.models import Holiday, Routing, Shift, TumourGroup
@@ -27,6 +23,7 @@ from duty.tasks import duty_reminders_send
 from forum import services as forum
 from forum.models import Category, PostState, Question
 from notifications.models import Notification, OutgoingEmail, Verb
+from tests.worker import run_due_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -289,36 +286,7 @@ def _worker_env() -> dict:
 
 def run_worker(*, workers: int = 1) -> None:
     """Run every task that is due, as ``manage.py db_worker --batch`` does, then return."""
-    if connection.vendor != "postgresql":
-        Worker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="test-worker",
-            excluded_queue_names=[],
-        ).run()
-        return
-    command = [
-        sys.executable,
-        "manage.py",
-        "db_worker",
-        "--queue-name",
-        "*",
-        "--batch",
-        "--no-startup-delay",
-        "--no-reload",
-        "--verbosity",
-        "0",
-    ]
-    processes = [
-        subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=_worker_env())
-        for _ in range(workers)
-    ]
-    for process in processes:
-        assert process.wait(timeout=120) == 0
+    run_due_tasks(_worker_env(), workers=workers)
 
 
 def reminder_results() -> list[dict]:
