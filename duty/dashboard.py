@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from django.http import Http404
 from django.shortcuts import render
 
-from accounts.models import user_is_verified_doctor
 from duty.figures import HOME_LINE_MIN_QUESTIONS, GroupFigures, department_figures
+from duty.selectors import sees_department
 
 WIDTH, HEIGHT = 300, 180
 LEFT, RIGHT, TOP, BOTTOM = 38, 6, 14, 22  # room for the axis labels
@@ -139,13 +139,9 @@ def share_chart(group: GroupFigures) -> Chart:
     return Chart(slots=slots, ticks=ticks)
 
 
-def _may_see(user) -> bool:
-    return user.is_authenticated and (user.is_moderator or user_is_verified_doctor(user))
-
-
 def dashboard(request):
     """Answer times per tumour group; a 404 to anyone but physicians and moderators."""
-    if not _may_see(request.user):
+    if not sees_department(request.user):
         raise Http404
     figures = department_figures()
     groups = [

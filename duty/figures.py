@@ -380,7 +380,8 @@ def _physicians(start: datetime, now: datetime) -> list[PhysicianFigures]:
     ]
 
 
-def _home_line(now: datetime) -> HomeLine | None:
+def home_line(now: datetime) -> HomeLine | None:
+    """Last calendar month's line for patients, or None below the minimum; one query."""
     first_of_month = _week_of(now).replace(day=1)
     start = _midnight((first_of_month - timedelta(days=1)).replace(day=1))
     last_month = _counted().filter(
@@ -440,7 +441,7 @@ def last_month_share(now: datetime | None = None) -> tuple[float, int, int] | No
     month's most common target. None with fewer than HOME_LINE_MIN_QUESTIONS.
     One query.
     """
-    line = _home_line(now or timezone.now())
+    line = home_line(now or timezone.now())
     return None if line is None else (line.share, line.target_hours, line.count)
 
 
@@ -514,5 +515,5 @@ def department_figures(*, weeks: int = 8, now: datetime | None = None) -> Depart
         physicians=_physicians(period_start, now),
         waiting_count=sum(count for count, _overdue in waiting_counts.values()),
         waiting_overdue=sum(overdue for _count, overdue in waiting_counts.values()),
-        home_line=_home_line(now),
+        home_line=home_line(now),
     )

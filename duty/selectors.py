@@ -12,6 +12,11 @@ from duty.models import Routing, Shift, TumourGroup
 from forum.models import Question
 
 
+def sees_department(user) -> bool:
+    """The roster and the dashboard are for verified physicians and moderators only."""
+    return user.is_authenticated and (user.is_moderator or user_is_verified_doctor(user))
+
+
 @dataclass
 class Duty:
     """What the question page says of the department's promise, to one reader."""
@@ -102,31 +107,21 @@ def waiting_on_duty(*, physician, limit: int = 20) -> list[Waiting]:
     ]
 
 
-@dataclass(frozen=True)
-class HomeLine:
-    percent: int  # rounded down: 199 of 200 is 99 %, never a promise of 100 %
-    target_hours: int
-
-
 HOME_LINE_SECONDS = 3600
 
 
-def home_line() -> HomeLine | None:
+def home_line() -> figures.HomeLine | None:
     """The patients' line on the home page: last month's share answered within target.
 
     From ``duty.figures`` (one query), kept an hour in the cache under the
     month, so the home page pays for it once an hour, not once a visit.
     None until last month had enough questions to mean something.
     """
-    month = timezone.localtime(timezone.now(), services.department_zone()).strftime("%Y-%m")
+    now = timezone.now()
+    month = timezone.localtime(now, services.department_zone()).strftime("%Y-%m")
     key = f"duty:home-line:{month}"
     stored = cache.get(key)
     if stored is None:
-        figures_now = figures.last_month_share()
-        line = None
-        if figures_now is not None:
-            share, target_hours, count = figures_now
-            line = HomeLine(percent=round(share * count) * 100 // count, target_hours=target_hours)
-        stored = (line,)  # a tuple, so "no line yet" is cached too
+        stored = (figures.home_line(now),)  # a tuple, so "no line yet" is cached too
         cache.set(key, stored, HOME_LINE_SECONDS)
     return stored[0]

@@ -32,6 +32,7 @@ from duty.forms import (
     day_label,
 )
 from duty.models import Holiday, Shift, TumourGroup
+from duty.selectors import sees_department
 from duty.services import department_day
 
 # ``?week=`` is any day of the week, written YYYY-MM-DD in ASCII digits, within these years.
@@ -76,10 +77,6 @@ class Column:
     day: date
     holiday: Holiday | None
     is_today: bool
-
-
-def _may_see(user) -> bool:
-    return user.is_authenticated and (user.is_moderator or user_is_verified_doctor(user))
 
 
 def _week_days(value: str | None, today: date) -> list[date] | None:
@@ -204,7 +201,7 @@ def _post(request, week: RosterWeek, forms: dict) -> str | None:
 @require_http_methods(["GET", "POST"])
 def roster(request):
     user = request.user
-    if not _may_see(user):
+    if not sees_department(user):
         raise Http404
     today = department_day()
     days = _week_days(request.GET.get("week"), today)

@@ -5,8 +5,10 @@ when asked), as in production; SQLite's test database lives in this process,
 so there the same worker runs here.
 """
 
+import os
 import subprocess
 import sys
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -24,6 +26,16 @@ COMMAND = [
     "--verbosity",
     "0",
 ]
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The worker processes' environment: this test's database, plus ``extra``."""
+    db = connection.settings_dict
+    url = (
+        f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
+        f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    return {**os.environ, "DJANGO_DEBUG": "true", "DATABASE_URL": url, **extra}
 
 
 def run_due_tasks(env: dict[str, str], *, workers: int = 1) -> None:

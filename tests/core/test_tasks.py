@@ -6,16 +6,14 @@ PostgreSQL, and in this process on SQLite (whose test database lives in
 this process's memory).
 """
 
-import os
 import socket
 import threading
 import time
 from datetime import timedelta
-from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -23,7 +21,7 @@ from forum import services as forum
 from notifications import services
 from notifications.models import Notification, OutgoingEmail, Verb
 from notifications.tasks import emails_send, notifications_push
-from tests.worker import run_due_tasks
+from tests.worker import run_due_tasks, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,19 +87,9 @@ def queue(settings):
 
 
 def _worker_env(sink: Sink | None) -> dict:
-    db = connection.settings_dict
-    url = (
-        f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
-        f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = worker_env(
+        SHUKANG_TASK_RETRY_BASE="1", SHUKANG_TASK_RETRY_CAP="1", SHUKANG_TASK_RETRY_ATTEMPTS="5"
     )
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "true",
-        "DATABASE_URL": url,
-        "SHUKANG_TASK_RETRY_BASE": "1",
-        "SHUKANG_TASK_RETRY_CAP": "1",
-        "SHUKANG_TASK_RETRY_ATTEMPTS": "5",
-    }
     if sink is not None:
         env |= {
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",

@@ -8,12 +8,9 @@ SQLite (whose test database lives in this process's memory).
 """
 
 import importlib
-import os
 from datetime import timedelta
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -23,7 +20,7 @@ from duty.tasks import duty_reminders_send
 from forum import services as forum
 from forum.models import Category, PostState, Question
 from notifications.models import Notification, OutgoingEmail, Verb
-from tests.worker import run_due_tasks
+from tests.worker import run_due_tasks, worker_env
 
 pytestmark = pytest.mark.django_db
 
@@ -270,18 +267,8 @@ def tumour_groups(transactional_db):
 
 
 def _worker_env() -> dict:
-    db = connection.settings_dict
-    url = (
-        f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}"
-        f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-    return {
-        **os.environ,
-        "DJANGO_DEBUG": "true",
-        "DATABASE_URL": url,
-        # E-mails are "sent" into the worker's memory, not printed.
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
+    # E-mails are "sent" into the worker's memory, not printed.
+    return worker_env(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 
 
 def run_worker(*, workers: int = 1) -> None:
