@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import PhysicianProfile, User
+from accounts.models import Discipline, PhysicianProfile, User
 from moderation.services import audit
 
 
@@ -31,10 +31,23 @@ class UserAdmin(DjangoUserAdmin):
     ]
 
 
+@admin.register(Discipline)
+class DisciplineAdmin(admin.ModelAdmin):
+    """Moderators add the MDT's disciplines beyond the six the department starts with."""
+
+    list_display = ["name", "name_zh", "slug", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None):
+        # Physicians' profiles and past opinions refer to it.
+        return False
+
+
 @admin.register(PhysicianProfile)
 class PhysicianProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "title", "hospital", "department", "status", "created_at"]
-    list_filter = ["status", "title", "specialties"]
+    list_display = ["user", "title", "discipline", "hospital", "department", "status", "created_at"]
+    list_filter = ["status", "title", "discipline", "specialties"]
     search_fields = ["user__email", "user__name", "licence_number", "hospital", "hospital_zh"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PhysicianProfile, User
+from accounts.models import Discipline, PhysicianProfile, User
 from core.timezones import zone_choice_label, zone_choices, zone_label
 from forum.models import Category
 
@@ -33,6 +33,16 @@ class PhysicianApplicationForm(forms.ModelForm):
         help_text=_("The forum sections whose questions you will answer."),
     )
 
+    discipline = forms.ModelChoiceField(
+        label=_("Discipline"),
+        queryset=Discipline.objects.all(),
+        required=False,
+        empty_label=_("Choose your discipline"),
+        help_text=_(
+            "Your field in the multidisciplinary team (MDT), such as surgery or pathology."
+        ),
+    )
+
     class Meta:
         model = PhysicianProfile
         fields = [
@@ -42,6 +52,7 @@ class PhysicianApplicationForm(forms.ModelForm):
             "department",
             "department_zh",
             "specialties",
+            "discipline",
             "licence_number",
             "bio",
         ]
@@ -50,6 +61,7 @@ class PhysicianApplicationForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["discipline"].label_from_instance = lambda discipline: discipline.label
         self.fields["licence_number"].error_messages["required"] = _(
             "Enter your medical licence number: a moderator checks it before you can answer."
         )

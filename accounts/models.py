@@ -101,6 +101,32 @@ class User(AbstractUser):
         return self.deleted_at is not None
 
 
+class Discipline(models.Model):
+    """A physician's field within the multidisciplinary team (MDT): surgery, pathology ...
+
+    The tumour-group specialties say which questions a physician answers; the
+    discipline says what they bring to an MDT case. Moderators add more in
+    the admin.
+    """
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=80, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("discipline")
+        verbose_name_plural = _("disciplines")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return _in_reader_language(self.name, self.name_zh)
+
+
 class PhysicianProfile(models.Model):
     """A physician's credentials; only a verified profile may answer questions."""
 
@@ -140,6 +166,15 @@ class PhysicianProfile(models.Model):
         "forum.Category",
         related_name="physicians",
         verbose_name=_("specialties"),
+    )
+    discipline = models.ForeignKey(
+        Discipline,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="physicians",
+        verbose_name=_("discipline"),
+        help_text=_("Your field in the multidisciplinary team, such as surgery or pathology."),
     )
     licence_number = models.CharField(
         _("medical licence number"),

@@ -13,7 +13,7 @@ def doctor_list(*, specialty: Category | None = None) -> QuerySet[PhysicianProfi
         PhysicianProfile.objects.filter(
             status=PhysicianProfile.Status.VERIFIED, user__is_active=True
         )
-        .select_related("user")
+        .select_related("user", "discipline")
         .prefetch_related(Prefetch("specialties", queryset=Category.objects.order_by("position")))
     )
     if specialty is not None:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import PhysicianProfile, User
+from accounts.models import Discipline, PhysicianProfile, User
 from forum.models import Category
 from moderation.models import Case
 from notifications.models import Verb
@@ -34,6 +34,7 @@ def account_create(
     department_zh: str = "",
     licence_number: str = "",
     specialties: list[Category] | None = None,
+    discipline: Discipline | None = None,
 ) -> User:
     """Create an active account whose e-mail address is already confirmed.
 
@@ -83,6 +84,7 @@ def account_create(
                 if verified
                 else PhysicianProfile.Status.PENDING,
                 decided_at=timezone.now() if verified else None,
+                discipline=discipline,
             )
             profile.specialties.set(
                 specialties if specialties is not None else Category.objects.all()
@@ -99,6 +101,7 @@ def physician_apply(
     licence_number: str,
     specialties: list[Category],
     bio: str = "",
+    discipline: Discipline | None = None,
     hospital_zh: str = "",
     department_zh: str = "",
 ) -> PhysicianProfile:
@@ -126,6 +129,7 @@ def physician_apply(
         profile.department_zh = department_zh.strip()
         profile.licence_number = licence_number.strip()
         profile.bio = bio.strip()
+        profile.discipline = discipline
         profile.status = PhysicianProfile.Status.PENDING
         profile.decided_by = None
         profile.decided_at = None

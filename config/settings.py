@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "moderation",
     "attachments",
     "duty",
+    "mdt",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("moderation.urls")),
     path("", include("attachments.urls")),
+    path("mdt/", include("mdt.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -312,7 +312,7 @@ def question_page(*, question: Question, viewer: User) -> QuestionPage:
     answers = list(
         Answer.objects.visible_to(viewer)
         .filter(question=question)
-        .select_related("author", "author__physician_profile")
+        .select_related("author", "author__physician_profile__discipline")
         .order_by("created_at", "pk")
     )
     replies = (
@@ -361,7 +361,7 @@ def question_post_page(
         post = (
             Answer.objects.visible_to(viewer)
             .filter(question=question, pk=pk)
-            .select_related("author", "author__physician_profile")
+            .select_related("author", "author__physician_profile__discipline")
             .first()
         )
     elif kind == "reply":

@@ -33,6 +33,7 @@ from forum.forms import (
 )
 from forum.models import Answer, Category, Question, Reply, Tag
 from forum.search import highlight
+from mdt import selectors as mdt_selectors
 
 QUESTIONS_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
@@ -67,6 +68,20 @@ def _question_context(request, question, page, **extra) -> dict:
         "duty": extra.pop("duty")
         if "duty" in extra
         else duty_selectors.for_question_page(
+            question=question,
+            viewer=user,
+            is_asker=user.is_authenticated and user.pk == question.author_id,
+        ),
+        # Not in fragments either: the link is part of the page.
+        "can_open_mdt_case": "mdt" not in extra
+        and question.is_published
+        and user.is_authenticated
+        and user.pk != question.author_id
+        and user_is_verified_doctor(user),
+        # The MDT's consensus, and the asker's consent requests; fragments pass mdt=None.
+        "mdt": extra.pop("mdt")
+        if "mdt" in extra
+        else mdt_selectors.for_question_page(
             question=question,
             viewer=user,
             is_asker=user.is_authenticated and user.pk == question.author_id,
@@ -279,7 +294,14 @@ def post_fragment(request, pk, kind, post_pk):
         question=question, viewer=request.user, kind=kind, pk=post_pk
     )
     context = _question_context(
-        request, question, page, answer_form=None, duplicate_form=None, duty=None, **{kind: post}
+        request,
+        question,
+        page,
+        answer_form=None,
+        duplicate_form=None,
+        duty=None,
+        mdt=None,
+        **{kind: post},
     )
     return TemplateResponse(request, f"forum/question_detail.html#{kind}", context)
 

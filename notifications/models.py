@@ -27,6 +27,10 @@ class Verb(models.TextChoices):
     DUTY_PASSED = "duty_passed", _("A physician passed a question to your group")
     DUTY_REMINDER = "duty_reminder", _("A question on your duty is still waiting")
     DUTY_ESCALATED = "duty_escalated", _("A question waited past the department's target")
+    MDT_CONSENT = "mdt_consent", _("A physician asks to discuss your question at the MDT")
+    MDT_CONSENSUS = "mdt_consensus", _("The MDT agreed on a recommendation for your question")
+    MDT_INVITED = "mdt_invited", _("You are invited to an MDT session")
+    MDT_FOLLOW_UP = "mdt_follow_up", _("An MDT case of yours is due for follow-up")
 
 
 class Notification(models.Model):

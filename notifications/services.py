@@ -72,6 +72,11 @@ DEFAULTS = {
     Verb.DUTY_PASSED: (True, True),
     Verb.DUTY_REMINDER: (True, True),
     Verb.DUTY_ESCALATED: (True, True),
+    # The asker decides whether their question is linked: they should not miss it.
+    Verb.MDT_CONSENT: (True, True),
+    Verb.MDT_CONSENSUS: (True, True),
+    Verb.MDT_INVITED: (True, True),
+    Verb.MDT_FOLLOW_UP: (True, True),
 }
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"

@@ -55,6 +55,20 @@ TEMPLATES = {
         _("“%(title)s” in %(category)s has waited %(hours)s hours without a physician's answer.")
         % d
     ),
+    Verb.MDT_CONSENT: lambda d: (
+        _(
+            "%(actor)s asks to discuss your question “%(title)s” at the department's "
+            "multidisciplinary team (MDT). Please answer on your question's page."
+        )
+        % d
+    ),
+    Verb.MDT_CONSENSUS: lambda d: (
+        _("The MDT agreed on a recommendation for your question “%(title)s”.") % d
+    ),
+    Verb.MDT_INVITED: lambda d: (
+        _("You are invited to the MDT session “%(title)s”, %(starts)s.") % d
+    ),
+    Verb.MDT_FOLLOW_UP: lambda d: _("The MDT case “%(title)s” is due for follow-up.") % d,
     Verb.DUPLICATE_MARKED: lambda d: (
         _("%(actor)s found an answer to “%(title)s” in an earlier question: “%(original)s”.") % d
     ),

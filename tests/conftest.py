@@ -163,10 +163,13 @@ def _seeded_categories(request):
     request.getfixturevalue("transactional_db")
     from django.apps import apps
 
+    from accounts.models import Discipline
     from forum.models import Category
 
     if not Category.objects.exists():
         importlib.import_module("forum.migrations.0002_seed_categories_and_tags").seed(apps, None)
+    if not Discipline.objects.exists():
+        importlib.import_module("accounts.migrations.0005_seed_disciplines").seed(apps, None)
 
 
 @pytest.fixture

@@ -178,7 +178,17 @@ async def test_salon_socket_ignores_malformed_frames_and_still_relays(live_event
 
 
 @pytest.mark.parametrize(
-    "path", ["/ws/nope/", "/ws/questions/abc/", "/ws/questions/²/", "/ws/", "/nope/", "/ws/%00/"]
+    "path",
+    [
+        "/ws/nope/",
+        "/ws/questions/abc/",
+        "/ws/questions/²/",
+        "/ws/mdt/abc/",
+        "/ws/mdt/٣/",
+        "/ws/",
+        "/nope/",
+        "/ws/%00/",
+    ],
 )
 async def test_unknown_socket_paths_are_closed_as_not_found(path, asker):
     for user in (None, asker):

@@ -40,11 +40,14 @@ RAW_FIELDS = [
     "all",
     "cancel",
     "category",
+    "decision",
+    "final",
     "id",
     "next",
     "page",
     "partial",
     "q",
+    "question",
     "remove",
     "sort",
     "specialty",
@@ -57,7 +60,16 @@ RAW_FIELDS = [
 ]
 
 # Whose forms give their field names: the site's own, and allauth's sign-in pages.
-FORM_MODULES = ("accounts", "allauth", "core", "forum", "moderation", "notifications", "salon")
+FORM_MODULES = (
+    "accounts",
+    "allauth",
+    "core",
+    "forum",
+    "mdt",
+    "moderation",
+    "notifications",
+    "salon",
+)
 
 
 def _subclasses(cls):

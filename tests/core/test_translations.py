@@ -319,10 +319,88 @@ class Site:
         self.live_question = salon.live_question_create(
             event=self.live, author=self.patient, body="靶向药一般需要连续吃多久？"
         )
+        self._mdt(category)
         unverified = EmailAddress.objects.create(
             user=self.other, email="liu.second@example.com", verified=False
         )
         self.confirmation_key = EmailConfirmationHMAC(unverified).key
+
+    def _mdt(self, category) -> None:
+        """Two MDT cases on the question: one agreed and shown there, one waiting for consent."""
+        from accounts.models import Discipline
+        from mdt import services as mdt
+        from mdt.models import Consent
+
+        disciplines = {item.slug: item for item in Discipline.objects.all()}
+        profile = self.doctor.physician_profile
+        profile.discipline = disciplines["medical-oncology"]
+        profile.save()
+        surgeon = User.objects.get(pk=self._surgeon(disciplines["surgical-oncology"]).pk)
+        now = timezone.now()
+        self.mdt_session = mdt.session_save(
+            user=self.doctor,
+            values={
+                "title": "神经内分泌肿瘤MDT",
+                "starts_at": now + timedelta(days=2),
+                "ends_at": now + timedelta(days=2, hours=2),
+                "submission_deadline": now + timedelta(days=1),
+                "location": "门诊楼五楼会议室",
+                "chair": self.doctor,
+                "recorder": surgeon,
+            },
+            invited=[surgeon],
+        )
+        summary = {
+            "title": "胰腺神经内分泌肿瘤，G2",
+            "tumour_site": "胰尾，肝内两处转移",
+            "histology": "高分化神经内分泌肿瘤",
+            "grade": "G2，Ki-67 8%",
+            "stage": "IV期",
+            "functional_status": "无功能性；ECOG 0分",
+            "prior_treatments": "第0个月确诊；第2个月开始长效奥曲肽治疗。",
+            "imaging": "生长抑素受体显像：原发灶及肝转移灶均摄取。",
+            "pathology": "突触素、嗜铬粒蛋白A阳性。",
+            "labs": "嗜铬粒蛋白A升高。",
+            "board_question": "先手术切除，还是先做PRRT？",
+        }
+        needed = [disciplines["medical-oncology"], disciplines["surgical-oncology"]]
+        consensus = {
+            "recommendation": "先切除原发灶，再行PRRT。",
+            "rationale": "原发灶可切除，肝转移灶摄取良好。",
+            "references": "ENETS 2023",
+            "dissent": "无",
+            "summary_zh": "建议先手术，再针对肝脏病灶做PRRT治疗。",
+            "summary_en": "",
+        }
+        agreed = mdt.case_open(
+            owner=self.doctor, values=summary, disciplines=needed, question=self.question
+        )
+        mdt.consent_decide(consent=Consent.objects.get(case=agreed), user=self.patient, give=True)
+        mdt.case_schedule(case=agreed, user=self.doctor, session=self.mdt_session)
+        mdt.opinion_save(case=agreed, author=surgeon, body="建议先行原发灶切除。")
+        mdt.consensus_save(case=agreed, user=self.doctor, values=consensus, final=True)
+        self.mdt_case = mdt.case_open(
+            owner=self.doctor, values=summary, disciplines=needed, question=self.question
+        )
+        self.mdt_consent = Consent.objects.get(case=self.mdt_case)
+        mdt.case_schedule(case=self.mdt_case, user=self.doctor, session=self.mdt_session)
+        mdt.opinion_save(case=self.mdt_case, author=surgeon, body="建议先行原发灶切除。")
+        self.mdt_opinion = mdt.opinion_save(
+            case=self.mdt_case, author=surgeon, body="建议先行原发灶切除，术后随访。"
+        )
+        mdt.consensus_save(case=self.mdt_case, user=surgeon, values=consensus)
+
+    def _surgeon(self, discipline):
+        from accounts.services import account_create
+
+        return account_create(
+            email="surgeon@example.com",
+            password="a-sturdy-test-passphrase",
+            name="李外科",
+            role=User.Role.DOCTOR,
+            verified=True,
+            discipline=discipline,
+        )
 
     @staticmethod
     def _case_for(post) -> Case:
@@ -387,6 +465,25 @@ class Site:
             "attachments:remove": {"key": self.reviewed.key},
             "moderation:flag": {"kind": "answer", "pk": self.answer.pk},
             "account_confirm_email": {"key": self.confirmation_key},
+            **{
+                f"mdt:{name}": {"pk": self.mdt_case.pk}
+                for name in (
+                    "case-detail",
+                    "case-edit",
+                    "opinion-save",
+                    "consensus-save",
+                    "case-schedule",
+                    "follow-up",
+                    "case-close",
+                    "case-audit",
+                    "case-export",
+                )
+            },
+            "mdt:opinion-history": {"pk": self.mdt_case.pk, "opinion": self.mdt_opinion.pk},
+            "mdt:session-detail": {"pk": self.mdt_session.pk},
+            "mdt:session-edit": {"pk": self.mdt_session.pk},
+            "mdt:session-ics": {"pk": self.mdt_session.pk},
+            "mdt:consent": {"pk": self.mdt_consent.pk},
             "account_reset_password_from_key": {
                 "uidb36": user_pk_to_url_str(self.patient),
                 "key": default_token_generator.make_token(self.patient),
@@ -430,6 +527,10 @@ FORMS_SENT_EMPTY = {
     "accounts:delete",
     "salon:event-create",
     "salon:event-edit",
+    "mdt:case-create",
+    "mdt:case-edit",
+    "mdt:session-create",
+    "mdt:session-edit",
     "moderation:flag",
     "moderation:suspend",
     "moderation:words",

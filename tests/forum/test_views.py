@@ -260,8 +260,8 @@ LIST_QUERIES = 3  # count, questions with author and category, their tags
 # The related questions: one query; on PostgreSQL inside a savepoint that
 # turns sequential scans off (savepoint, set_config, release).
 RELATED_QUERIES = 4 if connection.vendor == "postgresql" else 1
-# question, tags, answers with doctors, replies, the related questions
-QUESTION_PAGE_QUERIES = 4 + RELATED_QUERIES
+# question, tags, answers with doctors, replies, the MDT consensus, the related questions
+QUESTION_PAGE_QUERIES = 5 + RELATED_QUERIES
 
 
 @pytest.mark.parametrize("n_questions", [5, 20])
@@ -925,8 +925,9 @@ def test_a_duplicates_page_for_its_asker_and_a_physician_is_flat(
     )
     client.force_login(question.author)
     client.get("/")
-    # + session user, physician profile, follow state, the bell; thanks given if answered
-    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 4 + bool(n_answers)):
+    # + session user, physician profile, follow state, the bell, the asker's MDT consent
+    # requests; thanks given if answered
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES + 5 + bool(n_answers)):
         response = client.get(question.get_absolute_url())
     assert "A physician found the answers to your question there." in response.content.decode()
     client.force_login(doctor)
