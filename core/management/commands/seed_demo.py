@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import PhysicianProfile, User
 from accounts.services import account_create
+from core.demo import mdt as demo_mdt
 from core.demo import salon as demo_salon
 from core.demo.forum import QUESTIONS
 from core.demo.timeline import Timeline, days_ago, hours
@@ -81,10 +82,11 @@ class Command(BaseCommand):
             created = self.plan_accounts(timeline)
             questions = self.plan_forum(timeline)
             events = demo_salon.plan(timeline)
+            sessions = demo_mdt.plan(timeline)
             timeline.run()
         self.stdout.write(
             f"Demo data ready ({created} new accounts, {questions} new questions, "
-            f"{events} new salon events). "
+            f"{events} new salon events, {sessions} new MDT sessions). "
             "Every demo login uses the password "
             f"“{DEMO_PASSWORD}”:"
         )
