@@ -21,7 +21,7 @@ from core.pagecache import visitor_page
 from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
 from duty import selectors as duty_selectors
-from forum import listcache, selectors, services, similar
+from forum import listcache, membercache, selectors, services, similar
 from forum.forms import (
     AnswerForm,
     DuplicateForm,
@@ -260,7 +260,13 @@ def question_redirect(request, pk):
 
 @visitor_page(listcache.version)
 def question_detail(request, pk, slug):
-    question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
+    question = None
+    if membercache.eligible(request.user):
+        response, question = _member_question_page(request, pk, slug)
+        if response is not None:
+            return response
+    if question is None:
+        question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
     if slug != question.slug and question.slug:
         return redirect(question, permanent=True)
     page = selectors.question_page(question=question, viewer=request.user)
@@ -270,6 +276,48 @@ def question_detail(request, pk, slug):
         "forum/question_detail.html",
         _question_context(request, question, page, related=related),
     )
+
+
+def _member_question_page(request, pk, slug):
+    """A plain member's page from the shared body (``forum.membercache``).
+
+    Returns (response, None), or (None, the question if it was looked up)
+    for the usual way.
+    """
+    key, body = membercache.cached(pk)
+    if key is None:
+        return None, None
+    user = request.user
+    question = None
+    if body is None:
+        question = selectors.question_get_for_viewer(pk=pk, viewer=user)
+        if not question.is_published or question.author_id == user.pk:
+            return None, question
+    elif body.author_id == user.pk:
+        return None, None
+    thanked, following, posted = membercache.own_state(user=user, question_id=pk)
+    if posted:
+        return None, question
+    if body is None:
+        if slug != question.slug and question.slug:
+            return redirect(question, permanent=True), None
+        # What every plain member may see: the visitors' answers and replies.
+        page = selectors.question_page(question=question, viewer=AnonymousUser())
+        related = similar.similar_questions(question.title, exclude=question.pk)
+        context = _question_context(request, question, page, related=related)
+        body = membercache.render_body(request, context)
+        membercache.store(key, body)
+    elif slug != body.slug and body.slug:
+        return redirect("forum:question-detail", pk=pk, slug=body.slug, permanent=True), None
+    response = TemplateResponse(
+        request,
+        "forum/question_detail.html",
+        {
+            "member_body": membercache.fill(request, body, thanked=thanked, following=following),
+            "member_title": body.title,
+        },
+    )
+    return response, None
 
 
 def _question_page_again(request, question, *, status: int, **extra):

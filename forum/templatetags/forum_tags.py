@@ -26,3 +26,13 @@ def plural_form(singular: str, plural: str, number: int) -> str:
     it in, choosing the form with the browser's Intl.PluralRules).
     """
     return ngettext(singular, plural, number)
+
+
+@register.simple_tag
+def member_slot(kind: str, pk: int):
+    """Where a member's own button goes in the shared body (``forum.membercache``)."""
+    from django.utils.safestring import mark_safe
+
+    from forum.membercache import slot
+
+    return mark_safe(slot(kind, pk))  # noqa: S308 - a comment of our own

@@ -1,0 +1,152 @@
+"""Members' question pages from the shared body: the same bytes as the page rendered for them.
+
+For every role the page with the member cache on is compared with the page
+rendered the usual way (``SHUKANG_MEMBER_PAGE_CACHE`` off), byte for byte
+once the CSRF tokens (different on every render) are set aside.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.utils import timezone
+
+from forum import services
+from forum.models import PostState, Reply
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return CSRF.sub('name="csrfmiddlewaretoken" value="-"', response.content.decode())
+
+
+def _both(client, settings, url: str) -> tuple[str, str]:
+    """(usual, from the shared body, twice: the miss and the hit)."""
+    settings.SHUKANG_MEMBER_PAGE_CACHE = False
+    usual = _page(client, url)
+    settings.SHUKANG_MEMBER_PAGE_CACHE = True
+    first = _page(client, url)
+    again = _page(client, url)
+    assert first == again
+    return usual, again
+
+
+@pytest.fixture
+def answered(question_factory, doctor_factory, user_factory):
+    question = question_factory(answers=2, replies_per_answer=1, replies=1)
+    return question
+
+
+@pytest.fixture
+def roles(answered, user_factory, doctor_factory, moderator):
+    replier = Reply.objects.filter(question=answered).first().author
+    pending = user_factory(name="Pending Replier")
+    reply = services.reply_create(question=answered, author=pending, body="Waiting for review here")
+    Reply.objects.filter(pk=reply.pk).update(state=PostState.PENDING)
+    suspended = user_factory(name="Suspended Member")
+    suspended.suspended_until = timezone.now() + timedelta(days=2)
+    suspended.save()
+    return {
+        "visitor": None,
+        "member": user_factory(name="Plain Member"),
+        "asker": answered.author,
+        "replier": replier,
+        "pending": pending,
+        "suspended": suspended,
+        "physician": doctor_factory(name="Dr. Other"),
+        "moderator": moderator,
+    }
+
+
+@pytest.mark.parametrize(
+    "role",
+    ["visitor", "member", "asker", "replier", "pending", "suspended", "physician", "moderator"],
+)
+def test_every_roles_page_is_the_same_with_the_member_cache(
+    client, settings, answered, roles, role
+):
+    if roles[role] is not None:
+        client.force_login(roles[role])
+    caches["pages"].clear()
+    usual, cached = _both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    # Plain members, and only they, were served from the shared body.
+    shared = any(":member:" in key for key in caches["pages"]._cache)
+    assert shared == (role == "member")
+    # What each role sees of the pending reply stays as it was.
+    assert ("Waiting for review here" in cached) == (role in {"pending", "moderator"})
+
+
+def test_a_members_thanks_and_follow_are_their_own(client, settings, answered, user_factory):
+    member, other = user_factory(), user_factory()
+    answer = answered.answers.first()
+    services.answer_thank(answer=answer, user=member)
+    services.question_follow(question=answered, user=member)
+    client.force_login(member)
+    usual, cached = _both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    assert cached.count("You thanked this answer") == 1 and "Unfollow" in cached
+    # The next member shares the body, with their own buttons.
+    client.force_login(other)
+    usual, cached = _both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    assert "You thanked this answer" not in cached and "Unfollow" not in cached
+
+
+def test_an_anonymous_question_stays_anonymous_to_members(
+    client, settings, question_factory, patient, user_factory
+):
+    question = question_factory(author=patient, is_anonymous=True, answers=1)
+    client.force_login(user_factory())
+    usual, cached = _both(client, settings, question.get_absolute_url())
+    assert cached == usual
+    assert "Anonymous patient" in cached and patient.name not in cached.split("</header>", 1)[1]
+
+
+@pytest.mark.parametrize("n_answers", [1, 20])
+def test_a_members_page_costs_three_queries_however_long(
+    client, question_factory, user_factory, n_answers, django_assert_num_queries
+):
+    question = question_factory(answers=n_answers, replies_per_answer=1)
+    client.force_login(user_factory())
+    client.get(question.get_absolute_url())  # the first member fills the shared body
+    client.force_login(user_factory())
+    client.get("/")
+    # the session's user; their thanks, follow and posts here (one UNION); the bell
+    with django_assert_num_queries(3):
+        response = client.get(question.get_absolute_url())
+    assert response.content.decode().count('<article class="answer') == n_answers
+
+
+def test_a_new_answer_reaches_members_after_its_commit(
+    client, answered, user_factory, doctor_factory, django_capture_on_commit_callbacks
+):
+    client.force_login(user_factory())
+    client.get(answered.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_create(
+            question=answered, author=doctor_factory(), body="A third answer, just written."
+        )
+    assert (
+        "A third answer, just written." in client.get(answered.get_absolute_url()).content.decode()
+    )
+
+
+def test_a_members_own_thank_shows_at_once(client, answered, user_factory):
+    member = user_factory()
+    client.force_login(member)
+    answer = answered.answers.first()
+    assert "You thanked this answer" not in client.get(answered.get_absolute_url()).content.decode()
+    client.post(f"/answers/{answer.pk}/thank/")
+    assert "You thanked this answer" in client.get(answered.get_absolute_url()).content.decode()
+
+
+def test_a_wrong_slug_still_redirects_to_the_right_one(client, answered, user_factory):
+    client.force_login(user_factory())
+    client.get(answered.get_absolute_url())  # cached
+    response = client.get(f"/questions/{answered.pk}/not-the-slug/")
+    assert response.status_code == 301 and response["Location"] == answered.get_absolute_url()
