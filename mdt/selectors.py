@@ -33,7 +33,11 @@ def board_member_only(viewer) -> None:
 
 def _cases():
     return Case.objects.select_related(
-        "owner", "session__chair", "session__recorder", "consensus__updated_by", "question"
+        "owner__physician_profile",
+        "session__chair",
+        "session__recorder",
+        "consensus__updated_by",
+        "question",
     )
 
 
@@ -103,10 +107,10 @@ class CasePage:
 
     @property
     def uncovered(self) -> list[Discipline]:
-        """Needed disciplines no invited physician brings."""
+        """Needed disciplines that neither the owner nor an invited physician brings."""
         brought = {
             person.physician_profile.discipline_id
-            for person in self.invited
+            for person in [self.case.owner, *self.invited]
             if getattr(person, "physician_profile", None) is not None
         }
         return [discipline for discipline in self.needed if discipline.pk not in brought]
