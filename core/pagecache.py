@@ -30,7 +30,7 @@ PLACEHOLDER = secrets.token_hex(32)
 _PLACEHOLDER_BYTES = PLACEHOLDER.encode()
 
 
-def _key(request, version: Callable[[], int | None], params: frozenset[str]) -> str | None:
+def _key(request, version: Callable[[], object | None], params: frozenset[str]) -> str | None:
     if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
         return None
     # Made-up parameters would fill the cache with copies of one page.
@@ -54,7 +54,10 @@ def _key(request, version: Callable[[], int | None], params: frozenset[str]) -> 
 
 
 def visitor_page(
-    version: Callable[[], int | None], *, params: Iterable[str] = (), timeout: int = 300
+    version: Callable[[], object | None],
+    *,
+    params: Iterable[str] = (),
+    timeout: int | Callable[[TemplateResponse], int] = 300,
 ):
     """Serve a view's pages to visitors from the process's cache, keyed by ``version()``.
 
@@ -62,7 +65,8 @@ def visitor_page(
     the address, the language, the time zone and what ``version`` covers.
     Only addresses whose query string holds nothing but ``params`` are kept,
     and nothing is kept while ``version()`` answers None (the shared cache
-    is unreachable).
+    is unreachable). ``timeout`` may be a function of the response, for a
+    page that changes by itself at a moment its context knows.
     """
     params = frozenset(params)
 
@@ -76,9 +80,10 @@ def visitor_page(
                 response = view(request, *args, **kwargs)
                 if key is None or not _storable(response):
                     return response
+                seconds = timeout(response) if callable(timeout) else timeout
                 response.context_data = {**(response.context_data or {}), "csrf_token": PLACEHOLDER}
                 content = response.render().content
-                pages.set(key, content, timeout)
+                pages.set(key, content, seconds)
             else:
                 response = HttpResponse()
             response.content = content.replace(_PLACEHOLDER_BYTES, get_token(request).encode())

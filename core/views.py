@@ -1,23 +1,58 @@
+import math
 import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts import selectors as account_selectors
 from accounts.models import user_is_verified_doctor
 from core.health import run_checks
+from core.pagecache import visitor_page
 from core.refusals import refusal_text
 from duty import selectors as duty_selectors
+from forum import listcache as forum_listcache
 from forum import selectors as forum_selectors
 from forum.models import Category
+from salon import listcache as salon_listcache
 from salon import selectors as salon_selectors
 
 HOME_QUESTIONS = 8
+# The answer line changes by itself too, once an hour (duty.selectors.home_line):
+# a visitor's home is at most this much older than it.
+HOME_PAGE_SECONDS = 300
 
 
+def _home_version() -> str | None:
+    """The forum's and the salon's versions together: the visitors' home shows both."""
+    forum = forum_listcache.version()
+    if forum is None:
+        return None
+    salon = salon_listcache.version()
+    if salon is None:
+        return None
+    return f"{forum}.{salon}"
+
+
+def _home_page_seconds(response: TemplateResponse) -> int:
+    """Keep the page until the next of its events starts (Live now) or ends (gone)."""
+    now = timezone.now()
+    moments = [
+        moment
+        for event in response.context_data["upcoming_events"]
+        for moment in (event.starts_at, event.ends_at)
+        if moment > now
+    ]
+    if not moments:
+        return HOME_PAGE_SECONDS
+    return max(1, min(HOME_PAGE_SECONDS, math.ceil((min(moments) - now).total_seconds())))
+
+
+@visitor_page(_home_version, timeout=_home_page_seconds)
 def home(request):
     context = {
         "categories": Category.objects.all(),
@@ -32,7 +67,7 @@ def home(request):
         context["waiting_for_me"] = forum_selectors.unanswered_for_doctor(doctor=request.user)
         # And first, the questions of the groups they are on duty for today.
         context["on_duty"] = duty_selectors.waiting_on_duty(physician=request.user)
-    return render(request, "core/home.html", context)
+    return TemplateResponse(request, "core/home.html", context)
 
 
 @never_cache

@@ -1,16 +1,17 @@
 """Changes made outside the forum's services that still show on its pages.
 
 Topics and tags (edited in the admin), physicians' profiles (title,
-hospital and department beside every answer, changed by the physician, by
-the moderators' decisions or in the admin) and people's names (changed on
-their profile, in the admin, or gone with a deleted account) appear on the
-pages visitors get from the cache; saving one moves the forum's version on.
+discipline, hospital and department beside every answer, changed by the
+physician, by the moderators' decisions or in the admin), the disciplines'
+names (edited in the admin) and people's names (changed on their profile,
+in the admin, or gone with a deleted account) appear on the pages visitors
+get from the cache; saving one moves the forum's version on.
 """
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.models import PhysicianProfile, User
+from accounts.models import Discipline, PhysicianProfile, User
 from forum import listcache
 from forum.models import Category, Tag
 
@@ -18,6 +19,7 @@ from forum.models import Category, Tag
 @receiver([post_save, post_delete], sender=Category)
 @receiver([post_save, post_delete], sender=Tag)
 @receiver([post_save, post_delete], sender=PhysicianProfile)
+@receiver([post_save, post_delete], sender=Discipline)
 def forum_pages_changed(**kwargs):
     listcache.invalidate()
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
 from core.markdown import render_markdown
+from salon import listcache, selectors
 from salon.models import RSVP, Event, LiveQuestion, Vote
 
 
@@ -31,11 +33,28 @@ class EventAdmin(admin.ModelAdmin):
     inlines = [RSVPInline]
 
     def save_model(self, request, obj, form, change):
+        # The visitors' home pages are kept until what they show of the salon changes.
+        before = listcache.home_card(Event.objects.get(pk=obj.pk)) if change else None
         # The pages show the rendered, sanitised description only.
         obj.description_html = render_markdown(obj.description)
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        listcache.event_changed(obj, before=before)
+
+    # Each delete in a transaction, so the version moves on after it, not
+    # before: the admin's bulk delete action runs outside one.
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            if obj.pk in selectors.event_ids_for_home():
+                listcache.invalidate()
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            if set(queryset.values_list("pk", flat=True)) & set(selectors.event_ids_for_home()):
+                listcache.invalidate()
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(RSVP)

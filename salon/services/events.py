@@ -13,7 +13,7 @@ from core.markdown import render_markdown
 from forum.models import Category
 from notifications.models import Verb
 from notifications.services import notify
-from salon import live
+from salon import listcache, live
 from salon.models import RSVP, Event
 from salon.services.common import in_each_language, local_time, require_organiser
 from salon.services.places import counts, fill_places, store_counts
@@ -103,6 +103,8 @@ def event_create(
     with transaction.atomic():
         event.save()
         event.hosts.set(hosts)
+        if event.is_published:
+            listcache.event_changed(event, before=None)
     return event
 
 
@@ -127,6 +129,7 @@ def event_update(
         raise TypeError(f"event_update() got unexpected fields {sorted(unknown)}")
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
+        on_home = listcache.home_card(event)
         before = {name: getattr(event, name) for name in EVENT_FIELDS}
         before_state = event.state
         for name, value in changes.items():
@@ -174,6 +177,7 @@ def event_update(
                 _notify_changed(event, before, actor=organiser)
             fill_places(event)
         store_counts(event)
+        listcache.event_changed(event, before=on_home)
     return event
 
 

@@ -20,7 +20,7 @@ from accounts.models import User
 from core.ratelimit import require_can_post
 from notifications.models import Verb
 from notifications.services import notify
-from salon import live
+from salon import listcache, live
 from salon.models import RSVP, Event
 from salon.services.common import when_text
 
@@ -64,6 +64,7 @@ def rsvp_create(*, event: Event, user: User) -> RSVP:
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=event.pk)
         _require_open_for_rsvp(event)
+        on_home = listcache.home_card(event)
         rsvp = RSVP.objects.filter(event=event, user=user).first()
         if rsvp is not None and rsvp.status == RSVP.Status.CONFIRMED:
             raise ValidationError(_("You already have a place at this event."))
@@ -89,6 +90,7 @@ def rsvp_create(*, event: Event, user: User) -> RSVP:
         rsvp.reminded_for = None
         rsvp.save()
         store_counts(event)
+        listcache.event_changed(event, before=on_home)
         if status == RSVP.Status.CONFIRMED:
             notify(
                 recipients=[user],
@@ -118,12 +120,14 @@ def rsvp_cancel(*, event: Event, user: User) -> RSVP:
         )
         if rsvp is None:
             raise ValidationError(_("You have no place at this event to cancel."))
+        on_home = listcache.home_card(event)
         had_place = rsvp.status == RSVP.Status.CONFIRMED
         rsvp.status, rsvp.position = RSVP.Status.CANCELLED, None
         rsvp.save(update_fields=["status", "position", "updated_at"])
         if event.is_published:
             fill_places(event)
         store_counts(event)
+        listcache.event_changed(event, before=on_home)
         if had_place:
             transaction.on_commit(
                 partial(live.broadcast_access_changed, event.pk, user_ids=[user.pk])
