@@ -20,6 +20,12 @@ matches. Ranking is over all matches: the candidates are the best matches by
 that order, and those are ordered by boost plus text rank, in which the
 title weighs most. SQLite
 matches the same tokens with LIKE and orders by boost, title matches first.
+
+Everyone but moderators finds the same published questions, so a search's
+results and each page of their rows are kept in the shared cache under the
+forum's version (``cache_key``); a reader whose own questions would change
+the page (an unpublished one that matches, an anonymous one of theirs among
+the rows) is searched for afresh.
 """
 
 import difflib
@@ -31,14 +37,19 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Least
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
-from forum import vocabulary
+from forum import listcache, vocabulary
 
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A Chinese run, or a run of other letters and digits: "第4次化疗" is 第, 4 and 次化疗.
@@ -682,3 +693,146 @@ def highlight(text: str, query: str | Plan, *, length: int = 180) -> str:
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + length < len(text) else ""
     return prefix + "".join(parts) + suffix
+
+
+# ---- results kept for everyone who sees the same ones -------------------
+
+# Queries longer than this are searched afresh every time: the common ones
+# are short, and a cache key per long sentence would only fill Redis.
+CACHED_QUERY_MAX = 64
+
+
+@dataclass
+class Row:
+    """One result's row as every reader sees it, except its author and moderators."""
+
+    question_id: int
+    html: str
+    # Who sees it otherwise: the asker of an anonymous question, named to them.
+    anonymous_asker_id: int | None = None
+
+
+@dataclass
+class Kept:
+    """A search's results as everyone but moderators sees them, apart from the rows.
+
+    Plain data, kept in the shared cache: what the results page reads of
+    ``selectors.SearchResults`` (the facets are its ``Facet``s), and the
+    query's plan, to look for the reader's own unpublished questions.
+    """
+
+    count: int
+    more: bool
+    kept: int
+    expansions: list[tuple[str, list[str]]]
+    plan: Plan
+    facets: list = field(default_factory=list)
+
+
+def cache_key(*, query: str, category: str, tag: str) -> str | None:
+    """Where the results of this search are kept now, or None: searched afresh.
+
+    Keyed by the forum's version (``forum.listcache``), so every change a
+    visitor could see starts new entries, and by the language and time zone
+    the facets and rows are written in. None while the shared cache is
+    unreachable, for a long query, or when ``SHUKANG_SEARCH_CACHE`` is off.
+    """
+    if not getattr(settings, "SHUKANG_SEARCH_CACHE", True) or len(query) > CACHED_QUERY_MAX:
+        return None
+    current = listcache.version()
+    if current is None:
+        return None
+    parts = (
+        "search",
+        str(current),
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+        query,
+        category,
+        tag,
+    )
+    return "search:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def kept_get(key: str) -> Kept | None:
+    return cache.get(key)
+
+
+def rows_get(key: str, number: int) -> list[Row] | None:
+    return cache.get(f"{key}:{number}")
+
+
+def kept_store(key: str, results, number: int, rows: list[Row]) -> Kept:
+    """Keep a search's shared results (``selectors.SearchResults``) and a page of its rows."""
+    kept = Kept(
+        results.count,
+        results.more,
+        results.kept,
+        results.expansions,
+        results.plan,
+        list(results.facets),
+    )
+    cache.set_many({key: kept, f"{key}:{number}": rows}, listcache.TIMEOUT)
+    return kept
+
+
+def result_rows(questions, found_plan: Plan, viewer) -> list[Row]:
+    """Each question's row on the results page as ``viewer`` sees it, the matches marked.
+
+    ``forum/_question_row.html`` names the author as the viewer may see
+    them (``author_name``): anyone but the asker of an anonymous question
+    and moderators sees the same row.
+    """
+    rows = []
+    for question in questions:
+        html = render_to_string(
+            "forum/_question_row.html",
+            {
+                "question": question,
+                "title_html": highlight(question.title, found_plan, length=200),
+                "snippet": highlight(question.body, found_plan),
+                "user": viewer,
+            },
+        )
+        asker = question.author_id if question.is_anonymous else None
+        rows.append(Row(question.pk, html, asker))
+    return rows
+
+
+def rows_html(rows: list[Row]) -> list[str]:
+    """The rows as the results page prints them: HTML rendered by ``result_rows``."""
+    return [mark_safe(row.html) for row in rows]  # noqa: S308 - a template's escaped output
+
+
+def sees_shared(viewer, kept: Kept, rows: list[Row], *, narrowed: bool) -> bool:
+    """Whether ``viewer``, no moderator, sees the shared results and rows unchanged.
+
+    Not if a row is their anonymous question (they see their name on it),
+    nor if their own unpublished questions match, which they alone see
+    ranked among the rest; a search narrowed to a facet shows published
+    questions only.
+    """
+    if not viewer.is_authenticated:
+        return True
+    if any(row.anonymous_asker_id == viewer.pk for row in rows):
+        return False
+    return narrowed or not _own_unpublished_match(viewer, kept.plan.clauses)
+
+
+def _own_unpublished_match(viewer, clauses: list[Clause]) -> bool:
+    """Whether one of the viewer's unpublished questions meets every clause: one query.
+
+    The same test ``matches`` puts to them (``selectors.question_search``'s ``extra``).
+    """
+    from forum.models import PostState, Question
+
+    if not clauses:
+        return False
+    own = Question.objects.live().filter(
+        author=viewer, state__in=[state for state in PostState if state != PostState.PUBLISHED]
+    )
+    if connection.vendor == "postgresql":
+        own = own.filter(search_vector=ts_query(clauses))
+    else:
+        own = own.filter(_sqlite_filter(clauses))
+    return own.exists()

@@ -22,6 +22,7 @@ from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
 from duty import selectors as duty_selectors
 from forum import listcache, membercache, selectors, services, similar
+from forum import search as forum_search
 from forum.forms import (
     AnswerForm,
     DuplicateForm,
@@ -32,7 +33,6 @@ from forum.forms import (
     ReplyForm,
 )
 from forum.models import Answer, Category, Question, Reply, Tag
-from forum.search import highlight
 from mdt import selectors as mdt_selectors
 
 QUESTIONS_PER_PAGE = 20
@@ -586,22 +586,46 @@ def question_follow(request, pk):
 
 
 def search(request):
+    """Search results; everyone but moderators shares them, kept per forum version.
+
+    The shared results are searched for as a visitor and kept with each page
+    of their rows (``forum.search.cache_key``). A reader they would not show
+    rightly (``sees_shared``: a moderator, a member whose own questions
+    change the page) is searched for as themselves, as is everyone while
+    nothing may be kept.
+    """
     query = request.GET.get("q", "").strip()[:200]
     # Facet slugs as the results page links them; anything else narrows nothing.
     category = _slug_param(request.GET.get("category", ""))
     tag = _slug_param(request.GET.get("tag", ""))
-    page = results = None
+    options = {"query": query, "category": category, "tag": tag}
+    viewer = request.user
+
+    def results_page(questions, count):
+        paginator = Paginator(questions, SEARCH_RESULTS_PER_PAGE)
+        paginator.count = count  # known: no COUNT query
+        return paginator.get_page(request.GET.get("page"))
+
+    def searched(as_viewer):
+        results = selectors.question_search(viewer=as_viewer, **options)
+        page = results_page(results.questions, results.count)
+        return results, page, forum_search.result_rows(page.object_list, results.plan, as_viewer)
+
+    page = results = rows = None
     if query:
-        results = selectors.question_search(
-            viewer=request.user, query=query, category=category, tag=tag
-        )
-        paginator = Paginator(results.questions, SEARCH_RESULTS_PER_PAGE)
-        paginator.count = results.count  # known: no COUNT query
-        page = paginator.get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
-        for question in page.object_list:
-            question.title_highlighted = highlight(question.title, results.plan, length=200)
-            question.snippet = highlight(question.body, results.plan)
+        key = forum_search.cache_key(**options) if selectors.sees_public_list(viewer) else None
+        if key is not None:
+            if (results := forum_search.kept_get(key)) is not None:
+                page = results_page(range(results.count), results.count)
+                rows = forum_search.rows_get(key, page.number)
+            if rows is None:
+                results, page, rows = searched(AnonymousUser())
+                results = forum_search.kept_store(key, results, page.number, rows)
+        if key is None or not forum_search.sees_shared(
+            viewer, results, rows, narrowed=bool(category or tag)
+        ):
+            results, page, rows = searched(viewer)
+        page.object_list = forum_search.rows_html(rows)
     return render(
         request,
         "forum/search.html",
