@@ -346,6 +346,12 @@ class Consensus(models.Model):
         return [names.get(language) or names.get("en", "") for names in self.disciplines]
 
     @property
+    def discipline_text(self) -> str:
+        """The disciplines as a list in the reader's language: 、 between them in Chinese."""
+        separator = "、" if (get_language() or "").startswith("zh") else ", "
+        return separator.join(self.discipline_labels)
+
+    @property
     def reference_lines(self) -> list[str]:
         return [line.strip() for line in self.references.splitlines() if line.strip()]
 

@@ -72,7 +72,7 @@ def consensus_of(case: Case) -> Consensus | None:
 def _opinions():
     return Opinion.objects.select_related(
         "author", "author__physician_profile", "discipline"
-    ).order_by("discipline__position", "created_at", "pk")
+    ).order_by("created_at", "pk")
 
 
 @dataclass
@@ -92,6 +92,11 @@ class CasePage:
     @property
     def stage_label(self) -> str:
         return Case.Stage(self.stage).label
+
+    @property
+    def consensus_stage_label(self) -> str:
+        """What the stage becomes when the consensus is made final (the page's script shows it)."""
+        return Case.Stage.CONSENSUS.label
 
     @property
     def summary_rows(self) -> list[tuple[str, str]]:
@@ -252,6 +257,7 @@ class AgendaItem:
     needed: list[Discipline]
     given: set[str]
     readable: bool
+    owner_discipline_id: int | None = None
 
 
 @dataclass
@@ -274,7 +280,7 @@ def session_page(*, session: Session, roles: SessionRoles, viewer) -> SessionPag
         .order_by("name", "pk")
     )
     cases = list(
-        session.cases.select_related("owner", "consensus")
+        session.cases.select_related("owner__physician_profile", "consensus")
         .prefetch_related(
             "disciplines_needed",
             Prefetch("opinions", queryset=Opinion.objects.select_related("discipline")),
@@ -288,6 +294,9 @@ def session_page(*, session: Session, roles: SessionRoles, viewer) -> SessionPag
             needed=list(case.disciplines_needed.all()),
             given={o.discipline.slug for o in case.opinions.all() if o.discipline},
             readable=roles.invited or roles.moderator or case.owner_id == viewer.pk,
+            owner_discipline_id=getattr(
+                getattr(case.owner, "physician_profile", None), "discipline_id", None
+            ),
         )
         for case in cases
     ]

@@ -32,8 +32,8 @@ from mdt.models import (
     Session,
 )
 from moderation.detectors import find_personal_data
-from notifications.models import Verb
-from notifications.services import notify
+from notifications.models import Notification, Verb
+from notifications.services import notifications_mark_read, notify
 
 CONSENSUS_FIELDS = (
     "recommendation",
@@ -219,6 +219,13 @@ def consent_decide(*, consent: Consent, user: User, give: bool) -> Consent:
             actor=user,
             action=AuditEvent.Action.CONSENT_GIVEN if give else AuditEvent.Action.CONSENT_REFUSED,
         )
+        # Answered: the request no longer counts on the bell.
+        asked = Notification.objects.filter(
+            recipient=user,
+            verb=Verb.MDT_CONSENT,
+            url__startswith=consent.question.get_absolute_url(),
+        ).values_list("pk", flat=True)
+        notifications_mark_read(user=user, ids=list(asked))
         final = _final_consensus(case)
         if final is not None:
             listcache.invalidate()

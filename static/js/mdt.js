@@ -29,6 +29,8 @@
 
   function freeze() {
     root.querySelectorAll("[data-mdt-editable]").forEach((item) => item.remove());
+    const badge = root.querySelector("[data-stage-badge]");
+    if (badge && badge.dataset.finalStageText) badge.textContent = badge.dataset.finalStageText;
     const notice = root.querySelector("[data-frozen-notice]");
     if (notice) notice.hidden = false;
   }

@@ -338,3 +338,9 @@ def test_every_change_is_audited(asked, patient, scheduled_case, board_people):
         ("follow_up_set", "Dr. Owner"),
         ("closed", "Moderator Lin"),
     ]
+
+
+def test_answering_the_consent_takes_it_off_the_bell(asked, patient):
+    _case, _question, consent = asked
+    services.consent_decide(consent=consent, user=patient, give=True)
+    assert Notification.objects.get(recipient=patient, verb=Verb.MDT_CONSENT).read_at is not None

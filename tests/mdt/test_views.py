@@ -123,7 +123,7 @@ def test_the_session_page_shows_which_disciplines_have_spoken(client, scheduled_
     page = client.get(f"/mdt/sessions/{scheduled_case.session_id}/").content.decode()
     assert "Pathology: Opinion given" in page
     assert "Surgical oncology: Waiting" in page
-    assert "Medical oncology: Nobody invited" in page
+    assert "Nuclear medicine" not in page
 
 
 # The patient's view
@@ -270,3 +270,10 @@ def test_a_session_page_query_count_is_flat(
     with django_assert_num_queries(9):
         response = client.get(f"/mdt/sessions/{session.pk}/")
     assert response.content.decode().count("Pathology: Opinion given") == count
+
+
+def test_the_session_page_counts_the_owners_discipline(client, scheduled_case, board_people):
+    client.force_login(board_people["chair"])
+    page = client.get(f"/mdt/sessions/{scheduled_case.session_id}/").content.decode()
+    # The owner (medical oncology) presents the case: that discipline is there.
+    assert "Medical oncology: Waiting" in page
