@@ -61,6 +61,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote
@@ -195,11 +196,27 @@ def prepare(
     return project, seeded
 
 
-def check_page(port: int, path: str) -> int:
+MEMBER_SESSION = """
+from django.conf import settings
+from django.test import Client
+from accounts.services import account_create
+member = account_create(email="member@bench.example", password="a-bench-passphrase-2026", name="Bench Member")
+client = Client()
+client.force_login(member)
+print(settings.SESSION_COOKIE_NAME + "=" + client.cookies[settings.SESSION_COOKIE_NAME].value)
+"""
+
+
+def member_cookie(project: Path, env: dict[str, str]) -> str:
+    """A signed-in patient with no post anywhere: the Cookie header of their session."""
+    return manage(project, env, "manage.py", "shell", "-c", MEMBER_SESSION).strip().splitlines()[-1]
+
+
+def check_page(port: int, path: str, cookie: str = "") -> int:
     """GET path once without following redirects; fail unless it is a 200. Return its size."""
     conn = HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
         response = conn.getresponse()
         body = response.read()
     finally:
@@ -211,14 +228,16 @@ def check_page(port: int, path: str) -> int:
     return len(body)
 
 
-def measure_sequential(port: int, path: str, pids: list[int], seconds: float) -> Sample:
+def measure_sequential(
+    port: int, path: str, pids: list[int], seconds: float, cookie: str = ""
+) -> Sample:
     """One request at a time for about ``seconds``: for pages too slow to load."""
     cpu_before = common.cpu_seconds(pids)
     started = time.monotonic()
     latencies = []
     while not latencies or time.monotonic() - started < seconds:
         began = time.perf_counter()
-        check_page(port, path)
+        check_page(port, path, cookie)
         latencies.append(1000 * (time.perf_counter() - began))
     return Sample(
         len(latencies),
@@ -250,25 +269,27 @@ def run_server(
         time.sleep(1)  # gunicorn forks its workers after binding
         pids = common.process_tree(process.pid)
         results = {}
-        for path in paths:
-            size = check_page(port, path)
+        for label, path, cookie in paths:
+            size = check_page(port, path, cookie)
             began = time.perf_counter()
-            check_page(port, path)
+            check_page(port, path, cookie)
             if time.perf_counter() - began > SLOW_SECONDS:
                 # Requests left queued when a wrk run ends are still served
                 # and would swallow the next runs; measure one at a time.
                 samples = [
-                    measure_sequential(port, path, pids, args.duration) for _ in range(args.rounds)
+                    measure_sequential(port, path, pids, args.duration, cookie)
+                    for _ in range(args.rounds)
                 ]
-                results[path] = (samples, size, True)
+                results[label] = (samples, size, True)
                 continue
             url = f"http://{HOST}:{port}{path}"
-            load(url, args.warmup, args.connections)
+            loading = partial(load, cookie=cookie) if cookie else load
+            loading(url, args.warmup, args.connections)
             samples = [
-                common.measure(load, url, pids, args.duration, args.connections)
+                common.measure(loading, url, pids, args.duration, args.connections)
                 for _ in range(args.rounds)
             ]
-            results[path] = (samples, size, False)
+            results[label] = (samples, size, False)
         return results
     except RuntimeError:
         log.flush()
@@ -280,7 +301,9 @@ def run_server(
         log.close()
 
 
-def load_wrk(url: str, seconds: int, connections: int) -> tuple[int, float, int, float, float]:
+def load_wrk(
+    url: str, seconds: int, connections: int, cookie: str = ""
+) -> tuple[int, float, int, float, float]:
     """http_servers.load_wrk with a longer timeout than wrk's 2 s.
 
     A slow page (search on PostgreSQL takes over a second per request here)
@@ -295,6 +318,7 @@ def load_wrk(url: str, seconds: int, connections: int) -> tuple[int, float, int,
             f"-c{connections}",
             f"-d{seconds}s",
             f"--timeout={WRK_TIMEOUT}s",
+            *(["-H", f"Cookie: {cookie}"] if cookie else []),
             url,
         ],
         capture_output=True,
@@ -387,6 +411,14 @@ def main() -> None:
             "question": seeded["question_url"],
             "search": f"/search/?q={quote(seeded['search_word'])}",
         }
+        # The same pages for a signed-in patient (wrk sends their session cookie).
+        cookie = member_cookie(project, env) if load is load_wrk else ""
+        pages = [(label, path, "") for label, path in paths.items()]
+        if cookie:
+            pages += [
+                (f"member {label}", paths[label], cookie)
+                for label in ("home", "list", "question", "search")
+            ]
         if args.profile:
             print("... profiling /questions/", file=sys.stderr, flush=True)
             profile = "\n".join(
@@ -409,11 +441,9 @@ def main() -> None:
                 if server.argv[2] not in SERVERS:
                     continue
                 print(f"... {server.name}", file=sys.stderr, flush=True)
-                measured = run_server(
-                    server, project, env, port, list(paths.values()), load, args, workdir
-                )
-                for label, path in paths.items():
-                    samples, size, sequential = measured[path]
+                measured = run_server(server, project, env, port, pages, load, args, workdir)
+                for label, _path, _cookie in pages:
+                    samples, size, sequential = measured[label]
                     results.append((server.name, label, size, samples, sequential))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -488,7 +518,7 @@ def main() -> None:
             label for server, label, *_, sequential in results if server == name and sequential
         }
         bare_rps, bare_cpu = median(mine["bare"], "rps"), median(mine["bare"], "cpu_ms_per_request")
-        for label in ("home", "list", "list p50", "question", "search"):
+        for label in [label for label in mine if label != "bare"]:
             ratio_rows.append(
                 (
                     name,
