@@ -57,3 +57,12 @@ class IdListField(forms.Field):
             )
         field = IdField()
         return [field.clean(item) for item in value]
+
+
+def apply_errors(form, error: ValidationError) -> None:
+    """Put a service's refusal on the form: each field's errors on that field, the rest on top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -15,64 +15,21 @@ Two caches are keyed by it:
 """
 
 import hashlib
-import logging
-import time
 
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone, translation
 
-from core.cache import CACHE_ERRORS, strict
-
-logger = logging.getLogger(__name__)
+from core.versions import SharedVersion
 
 VERSION_KEY = "forum:list-version"
 TIMEOUT = 300
-
-
-def _fresh() -> int:
-    # A number no earlier version had, even after the shared cache was
-    # emptied (a Redis restart): pages kept in a process's own cache under an
-    # old number must never match again.
-    return time.time_ns()
-
-
-def version() -> int | None:
-    """The forum's version, or None when the shared cache cannot be reached.
-
-    Without it nothing is cached or served from a cache, and pages are
-    rendered as if for the first time: slower, never stale. The strict view
-    matters: the cache itself would answer from this process's memory, a
-    version no other process moves on.
-    """
-    shared = strict(cache)
-    try:
-        current = shared.get(VERSION_KEY)
-        if current is None:
-            fresh = _fresh()
-            shared.add(VERSION_KEY, fresh, timeout=None)
-            current = shared.get(VERSION_KEY, fresh)
-    except CACHE_ERRORS:  # core.cache has logged the outage
-        return None
-    return current
-
-
-def _bump() -> None:
-    shared = strict(cache)
-    try:
-        try:
-            shared.incr(VERSION_KEY)
-        except ValueError:  # emptied since: start again from a new number
-            shared.set(VERSION_KEY, _fresh(), timeout=None)
-    except CACHE_ERRORS:
-        # Unreachable: the key is deleted from Redis when it returns
-        # (core.cache), so pages cached under the old number never match again.
-        logger.warning("The forum's cache version could not be moved on: Redis is unreachable")
+_version = SharedVersion(VERSION_KEY, "forum")
+# The forum's version, or None when the shared cache cannot be reached.
+version = _version.get
 
 
 def invalidate() -> None:
     """Forget every cached list once the current transaction commits."""
-    transaction.on_commit(_bump)
+    _version.invalidate()
 
 
 # What the list pages' addresses may carry and still be cached: made-up

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import user_is_verified_doctor
 from attachments import selectors as attachment_selectors
 from attachments.forms import ACCEPT as ATTACHMENTS_ACCEPT
+from core.forms import apply_errors
 from core.pagecache import visitor_page
 from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
@@ -37,14 +38,6 @@ from mdt import selectors as mdt_selectors
 
 QUESTIONS_PER_PAGE = 20
 SEARCH_RESULTS_PER_PAGE = 20
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _can_write(user) -> bool:
@@ -192,7 +185,7 @@ def question_ask(request):
         try:
             question = services.question_create(author=request.user, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except PermissionDenied as error:
             # Suspended, or past the rate limit: say why, and keep what was typed.
             form.add_error(None, refusal_text(error))
@@ -366,7 +359,7 @@ def answer_create(request, pk):
                 question=question, author=request.user, body=form.cleaned_data["body"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except PermissionDenied as error:
             if not user_is_verified_doctor(request.user):
                 raise  # never had the form: the 403 page says why
@@ -433,7 +426,7 @@ def question_duplicate_mark(request, pk):
                 question=question, original=original, by=request.user
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, refusal_text(error))
             status = refusal_status(error)
@@ -471,7 +464,7 @@ def question_edit(request, pk):
         try:
             services.question_edit(question=question, editor=request.user, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, refusal_text(error))
             status = refusal_status(error)
@@ -510,7 +503,7 @@ def _post_edit_page(request, form, post, edit, *, editing: str):
         try:
             edit(**{editing: post}, editor=request.user, body=form.cleaned_data["body"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, refusal_text(error))
             status = refusal_status(error)

@@ -121,21 +121,23 @@ class CasePage:
         return [discipline for discipline in self.needed if discipline.pk not in brought]
 
 
+def _session_people(session: Session) -> list[User]:
+    """The session's invited physicians, chair and recorder, with their disciplines."""
+    return list(
+        User.objects.filter(
+            Q(mdt_sessions_invited=session.pk) | Q(pk__in=[session.chair_id, session.recorder_id])
+        )
+        .select_related("physician_profile__discipline")
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
 def case_page(*, case: Case, access: CaseAccess, viewer) -> CasePage:
     """Six queries, or seven with the sessions to schedule into, whatever the number of opinions."""
     opinions = list(_opinions().filter(case=case))
     needed = list(case.disciplines_needed.all())
-    invited = []
-    if case.session_id is not None:
-        invited = list(
-            User.objects.filter(
-                Q(mdt_sessions_invited=case.session_id)
-                | Q(pk__in=[case.session.chair_id, case.session.recorder_id])
-            )
-            .select_related("physician_profile__discipline")
-            .distinct()
-            .order_by("name", "pk")
-        )
+    invited = _session_people(case.session) if case.session_id is not None else []
     consents = list(Consent.objects.filter(case=case).select_related("question"))
     consensus = consensus_of(case)
     page = CasePage(
@@ -271,14 +273,7 @@ class SessionPage:
 
 def session_page(*, session: Session, roles: SessionRoles, viewer) -> SessionPage:
     """Four queries, whatever the agenda's length."""
-    invited = list(
-        User.objects.filter(
-            Q(mdt_sessions_invited=session) | Q(pk__in=[session.chair_id, session.recorder_id])
-        )
-        .select_related("physician_profile__discipline")
-        .distinct()
-        .order_by("name", "pk")
-    )
+    invited = _session_people(session)
     cases = list(
         session.cases.select_related("owner__physician_profile", "consensus")
         .prefetch_related(

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.forms import apply_errors
 from mdt import calendar, selectors, services
 from mdt.forms import (
     CaseForm,
@@ -25,14 +26,6 @@ from mdt.forms import (
     SessionForm,
 )
 from mdt.models import Opinion
-
-
-def _apply(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @require_GET
@@ -60,7 +53,7 @@ def case_create(request):
                 question=question,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_errors(form, error)
         else:
             if question is not None:
                 messages.success(
@@ -116,21 +109,24 @@ def case_edit(request, pk):
                 disciplines=list(form.cleaned_data["disciplines_needed"]),
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The summary is saved."))
             return redirect(case)
     return render(request, "mdt/case_form.html", {"form": form, "case": case})
 
 
-def _post_on_case(request, pk, form, act, done: str, form_name: str):
-    """Run ``act(case)`` for a valid form; on a refusal show the case page with the errors."""
-    case, access = selectors.case_get_for_viewer(pk=pk, viewer=request.user)
+def _post_on_case(request, pk, form, act, done: str, form_name: str, *, found=None):
+    """Run ``act(case)`` for a valid form; on a refusal show the case page with the errors.
+
+    ``found`` is the (case, access) a view has already looked up.
+    """
+    case, access = found or selectors.case_get_for_viewer(pk=pk, viewer=request.user)
     if form.is_valid():
         try:
             act(case, form.cleaned_data)
         except ValidationError as error:
-            _apply(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, done)
             return redirect(case)
@@ -177,6 +173,7 @@ def case_schedule(request, pk):
         ),
         _("The agenda is updated."),
         "schedule_form",
+        found=(case, access),
     )
 
 
@@ -262,7 +259,7 @@ def session_create(request):
         try:
             session = services.session_save(user=request.user, values=values, invited=invited)
         except ValidationError as error:
-            _apply(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The session is scheduled. Invited physicians are told."))
             return redirect(session)
@@ -282,7 +279,7 @@ def session_edit(request, pk):
                 user=request.user, values=values, invited=invited, session=session
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The session is saved."))
             return redirect(session)

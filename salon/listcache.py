@@ -13,17 +13,9 @@ home page keeps its pages no longer than until the next such moment
 (``core.views``).
 """
 
-import logging
-import time
-
-from django.core.cache import cache
-from django.db import transaction
-
-from core.cache import CACHE_ERRORS, strict
+from core.versions import SharedVersion
 from salon import selectors
 from salon.models import Event
-
-logger = logging.getLogger(__name__)
 
 VERSION_KEY = "salon:home-version"
 
@@ -41,46 +33,14 @@ HOME_CARD_FIELDS = (
 )
 
 
-def _fresh() -> int:
-    # As in forum.listcache: a number no earlier version had, even after
-    # Redis was emptied, so pages kept under an old number never match again.
-    return time.time_ns()
-
-
-def version() -> int | None:
-    """The salon's version, or None when the shared cache cannot be reached.
-
-    Without it nothing is cached or served from a cache (the strict view of
-    the cache: a version in this process's memory alone would never move
-    for changes made in other processes).
-    """
-    shared = strict(cache)
-    try:
-        current = shared.get(VERSION_KEY)
-        if current is None:
-            fresh = _fresh()
-            shared.add(VERSION_KEY, fresh, timeout=None)
-            current = shared.get(VERSION_KEY, fresh)
-    except CACHE_ERRORS:  # core.cache has logged the outage
-        return None
-    return current
-
-
-def _bump() -> None:
-    shared = strict(cache)
-    try:
-        try:
-            shared.incr(VERSION_KEY)
-        except ValueError:  # emptied since: start again from a new number
-            shared.set(VERSION_KEY, _fresh(), timeout=None)
-    except CACHE_ERRORS:
-        # Unreachable: core.cache deletes the key from Redis when it returns.
-        logger.warning("The salon's cache version could not be moved on: Redis is unreachable")
+_version = SharedVersion(VERSION_KEY, "salon")
+# The salon's version, or None when the shared cache cannot be reached.
+version = _version.get
 
 
 def invalidate() -> None:
     """Forget every cached home page once the current transaction commits."""
-    transaction.on_commit(_bump)
+    _version.invalidate()
 
 
 def home_card(event: Event) -> tuple | None:

@@ -10,20 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.forms import apply_errors
 from core.ratelimit import RateLimited
 from core.refusals import refusal_text
 from salon import calendar, selectors, services
 from salon.forms import AnsweredForm, EventForm, LiveQuestionForm
 from salon.live import votes_label
 from salon.models import RSVP, LiveQuestion, user_is_organiser
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _wants_json(request) -> bool:
@@ -103,7 +96,7 @@ def event_create(request):
         try:
             event = services.event_create(organiser=request.user, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("The event is saved."))
             return redirect(event)
@@ -119,7 +112,7 @@ def event_edit(request, pk):
         try:
             services.event_update(event=event, organiser=request.user, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("Your changes are saved."))
             return redirect(event)
