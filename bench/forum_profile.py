@@ -20,6 +20,7 @@ import pstats
 import sys
 import time
 from pathlib import Path
+from urllib.parse import unquote_to_bytes, urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -41,6 +42,8 @@ COOKIE: dict[str, str] = {}  # HTTP_COOKIE of a signed-in session, with --signed
 
 def hit(path: str) -> tuple[int, int]:
     environ = RequestFactory(HTTP_HOST=HOST, SERVER_NAME=HOST, **COOKIE).get(path).environ
+    # As a WSGI server passes it: the path's bytes, percent-decoded, as latin-1.
+    environ["PATH_INFO"] = unquote_to_bytes(urlsplit(path).path).decode("iso-8859-1")
     status = []
     body = application(environ, lambda code, headers, exc_info=None: status.append(code))
     try:
