@@ -220,9 +220,10 @@ CACHES["pages"] = {
 # database alone (core.sessions).
 SESSION_ENGINE = "core.sessions"
 
+# Django's and allauth's, with the session's user loaded in one query.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -78,7 +78,7 @@ def visitor_page(
             content = pages.get(key) if key is not None else None
             if content is None:
                 response = view(request, *args, **kwargs)
-                if key is None or not _storable(response):
+                if key is None or not storable(response):
                     return response
                 seconds = timeout(response) if callable(timeout) else timeout
                 response.context_data = {**(response.context_data or {}), "csrf_token": PLACEHOLDER}
@@ -94,7 +94,7 @@ def visitor_page(
     return decorator
 
 
-def _storable(response) -> bool:
+def storable(response) -> bool:
     return (
         isinstance(response, TemplateResponse)
         and not response.is_rendered

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from accounts import selectors as account_selectors
 from accounts.models import user_is_verified_doctor
 from core.health import run_checks
+from core.memberpage import member_page
 from core.pagecache import visitor_page
 from core.refusals import refusal_text
 from duty import selectors as duty_selectors
@@ -53,6 +54,7 @@ def _home_page_seconds(response: TemplateResponse) -> int:
 
 
 @visitor_page(_home_version, timeout=_home_page_seconds)
+@member_page(_home_version, timeout=_home_page_seconds)
 def home(request):
     context = {
         "categories": Category.objects.all(),

@@ -3,6 +3,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import user_is_verified_doctor
 from attachments import selectors as attachment_selectors
 from attachments.forms import ACCEPT as ATTACHMENTS_ACCEPT
+from core import memberpage
 from core.forms import apply_errors
 from core.pagecache import visitor_page
 from core.ratelimit import RateLimited, rate_limit_client
@@ -161,17 +163,20 @@ def _question_list_page(request, *, category=None, tag=None, template="forum/que
 
 
 @visitor_page(listcache.version, params=listcache.LIST_PARAMS)
+@memberpage.member_page(listcache.version, params=listcache.LIST_PARAMS)
 def question_list(request):
     return _question_list_page(request)
 
 
 @visitor_page(listcache.version, params=listcache.LIST_PARAMS)
+@memberpage.member_page(listcache.version, params=listcache.LIST_PARAMS)
 def category_detail(request, slug):
     category = get_object_or_404(Category, slug=slug)
     return _question_list_page(request, category=category)
 
 
 @visitor_page(listcache.version, params=listcache.LIST_PARAMS)
+@memberpage.member_page(listcache.version, params=listcache.LIST_PARAMS)
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     return _question_list_page(request, tag=tag)
@@ -254,7 +259,7 @@ def question_redirect(request, pk):
 @visitor_page(listcache.version)
 def question_detail(request, pk, slug):
     question = None
-    if membercache.eligible(request.user):
+    if memberpage.eligible(request.user) and not request.GET and not len(get_messages(request)):
         response, question = _member_question_page(request, pk, slug)
         if response is not None:
             return response
@@ -272,12 +277,12 @@ def question_detail(request, pk, slug):
 
 
 def _member_question_page(request, pk, slug):
-    """A plain member's page from the shared body (``forum.membercache``).
+    """A plain member's page from the shared one (``forum.membercache``).
 
     Returns (response, None), or (None, the question if it was looked up)
     for the usual way.
     """
-    key, body = membercache.cached(pk)
+    key, body = membercache.cached(request, pk)
     if key is None:
         return None, None
     user = request.user
@@ -288,8 +293,8 @@ def _member_question_page(request, pk, slug):
             return None, question
     elif body.author_id == user.pk:
         return None, None
-    thanked, following, posted = membercache.own_state(user=user, question_id=pk)
-    if posted:
+    found = memberpage.personal(request, membercache.question_parts(pk))
+    if membercache.OWN_POST in found.rows:
         return None, question
     if body is None:
         if slug != question.slug and question.slug:
@@ -302,15 +307,7 @@ def _member_question_page(request, pk, slug):
         membercache.store(key, body)
     elif slug != body.slug and body.slug:
         return redirect("forum:question-detail", pk=pk, slug=body.slug, permanent=True), None
-    response = TemplateResponse(
-        request,
-        "forum/question_detail.html",
-        {
-            "member_body": membercache.fill(request, body, thanked=thanked, following=following),
-            "member_title": body.title,
-        },
-    )
-    return response, None
+    return memberpage.fill(request, body.html, found, membercache.slots_for(body, found)), None
 
 
 def _question_page_again(request, question, *, status: int, **extra):

@@ -4,7 +4,7 @@ from notifications.models import Notification
 
 
 def unread_notifications(request):
-    """The bell's unread count and newest id; one query, none for visitors.
+    """The bell's unread count and newest id; one query, none for visitors or if known.
 
     The id lets the page's socket catch up on anything that arrives between
     rendering the page and connecting.
@@ -12,6 +12,9 @@ def unread_notifications(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    known = getattr(request, "member_personal", None)  # core.memberpage asked already
+    if known is not None:
+        return {"unread_notifications": known.unread, "last_notification_id": known.last}
     totals = Notification.objects.filter(recipient=user).aggregate(
         unread=Count("pk", filter=Q(read_at__isnull=True)), last=Max("pk")
     )
