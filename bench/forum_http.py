@@ -61,6 +61,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from functools import partial
 from http.client import HTTPConnection
 from pathlib import Path
@@ -174,7 +175,9 @@ def prepare(
     Return the copy and what the seeding wrote.
     """
     project = workdir / "project"
-    code = common.copy_project(project, commit, scripts=("forum_seed.py", "forum_profile.py"))
+    code = common.copy_project(
+        project, commit, scripts=("forum_seed.py", "forum_profile.py", "forum_writer.py")
+    )
     (project / "bench_bare.py").write_text(BARE_VIEW)
     (project / "templates" / "bench_bare.html").write_text(BARE_TEMPLATE)
     with (project / "config" / "urls.py").open("a") as urls:
@@ -250,9 +253,14 @@ def measure_sequential(
 
 
 def run_server(
-    server, project, env, port, paths, load, args, log_dir
+    server, project, env, port, paths, load, args, log_dir, *, question: int
 ) -> dict[str, tuple[list[Sample], int, bool]]:
-    """Start one server, load every path in turn, stop it by PID."""
+    """Start one server, load every path in turn, stop it by PID.
+
+    With --writer, every page but the bare view is measured again while
+    bench/forum_writer.py edits an answer of ``question`` once a second
+    (label "... +writer").
+    """
     log_path = log_dir / f"{server.argv[2]}.log"
     log = log_path.open("w")
     process = subprocess.Popen(
@@ -271,6 +279,8 @@ def run_server(
         results = {}
         for label, path, cookie in paths:
             size = check_page(port, path, cookie)
+            for _ in range(3):  # every worker fills its own cache first
+                check_page(port, path, cookie)
             began = time.perf_counter()
             check_page(port, path, cookie)
             if time.perf_counter() - began > SLOW_SECONDS:
@@ -290,6 +300,14 @@ def run_server(
                 for _ in range(args.rounds)
             ]
             results[label] = (samples, size, False)
+            if args.writer and label != "bare":
+                with writing(project, env, question):
+                    loading(url, args.warmup, args.connections)
+                    samples = [
+                        common.measure(loading, url, pids, args.duration, args.connections)
+                        for _ in range(args.rounds)
+                    ]
+                results[f"{label} +writer"] = (samples, size, False)
         return results
     except RuntimeError:
         log.flush()
@@ -299,6 +317,31 @@ def run_server(
     finally:
         common.stop(process, pids)
         log.close()
+
+
+@contextmanager
+def writing(project: Path, env: dict[str, str], question: int):
+    """bench/forum_writer.py running for the block: one write a second on ``question``."""
+    writer = subprocess.Popen(
+        [sys.executable, "bench/forum_writer.py", str(question)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(1.5)  # django.setup() and the first write
+        if writer.poll() is not None:
+            raise RuntimeError(f"bench/forum_writer.py stopped: {writer.stderr.read()[-2000:]}")
+        yield
+    finally:
+        writer.terminate()
+        out, err = writer.communicate(timeout=30)
+    done = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    if done.get("writes", 0) < 2:
+        raise RuntimeError(f"bench/forum_writer.py wrote {done}: {err[-2000:]}")
 
 
 def load_wrk(
@@ -372,6 +415,16 @@ def main() -> None:
     )
     parser.add_argument("--profile-only", action="store_true", help="profile, skip the servers")
     parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="which servers to run, comma-separated (default: gunicorn,daphne)",
+    )
+    parser.add_argument(
+        "--writer",
+        action="store_true",
+        help="measure every page again while bench/forum_writer.py writes once a second",
+    )
+    parser.add_argument(
         "--redis-url",
         help="redis://127.0.0.1:6379/N, an empty database: cache (and channel layer) in "
         "Redis as in production; the project's keys are deleted at the end",
@@ -438,12 +491,14 @@ def main() -> None:
         if not args.profile_only:
             port = common.free_port()
             for server in common.servers(port):
-                if server.argv[2] not in SERVERS:
+                if server.argv[2] not in args.servers.split(","):
                     continue
                 print(f"... {server.name}", file=sys.stderr, flush=True)
-                measured = run_server(server, project, env, port, pages, load, args, workdir)
-                for label, _path, _cookie in pages:
-                    samples, size, sequential = measured[label]
+                question = int(re.match(r"/questions/(\d+)/", seeded["question_url"])[1])
+                measured = run_server(
+                    server, project, env, port, pages, load, args, workdir, question=question
+                )
+                for label, (samples, size, sequential) in measured.items():
                     results.append((server.name, label, size, samples, sequential))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -528,6 +583,36 @@ def main() -> None:
                     else ratio(median(mine[label], "rps") / bare_rps),
                     ratio(bare_cpu / median(mine[label], "cpu_ms_per_request")),
                 )
+            )
+        for label in [label for label in mine if label.endswith(" +writer")]:
+            alone_label = label.removesuffix(" +writer")
+            ratio_rows.append(
+                (
+                    name,
+                    f"{label} / {alone_label}",
+                    ratio(median(mine[label], "rps") / median(mine[alone_label], "rps")),
+                    ratio(
+                        median(mine[alone_label], "cpu_ms_per_request")
+                        / median(mine[label], "cpu_ms_per_request")
+                    ),
+                )
+            )
+        for label in ("member list", "member question"):
+            if label not in mine:
+                continue
+            page_ratio = median(mine[label], "rps") / bare_rps
+            cpu = median(mine[label], "cpu_ms_per_request")
+            met = page_ratio >= 0.4 and cpu <= 2.0
+            verdicts.append(
+                f"{name}: the {label} page serves {page_ratio:.2f} x the bare view's req/s at "
+                f"{cpu:.2f} ms CPU: issue 16's target (>= 0.40, <= 2 ms) {'MET' if met else 'NOT MET'}"
+            )
+        for label in [label for label in mine if label.endswith(" +writer")]:
+            alone_label = label.removesuffix(" +writer")
+            kept = median(mine[label], "rps") / median(mine[alone_label], "rps")
+            verdicts.append(
+                f"{name}: {alone_label} with a write a second keeps {kept:.2f} x its read-only "
+                f"req/s: issue 16's target (>= 0.90) {'MET' if kept >= 0.9 else 'NOT MET'}"
             )
         for label, page, target in (
             ("list", "the question list", "SPEC budget"),
