@@ -89,7 +89,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, taking a page reader's user from the process's cache (core.sessionuser).
+    "core.sessionuser.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -212,6 +213,12 @@ CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "pages",
     "OPTIONS": {"MAX_ENTRIES": 500},
+}
+# Signed-in members reading pages, each about 2 kB (core.sessionuser).
+CACHES["members"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "members",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
 }
 
 # Sessions are read from the cache and written through to the database, so a

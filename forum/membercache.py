@@ -9,7 +9,9 @@ the follow button, the header and the CSRF token. So the whole page is
 rendered once per process, question, language, time zone and forum
 version with a slot in place of each of those, and both forms of every
 button are kept beside it. A request then costs the session's user (with
-the bell) and one query (``question_parts``: their thanks, follow and posts).
+the bell) and one query (``question_parts``: their thanks, follow and
+posts), which is left out when the member has touched none of the
+question (``touched_questions``).
 
 Anyone else goes the ordinary way: moderators, physicians (answer form,
 duty panel), the asker (accept buttons, consent), a member with a post on
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from django.core.cache import caches
 from django.template.loader import render_to_string
 
+from core import sessionuser
 from core.memberpage import USER, Part, Personal, key, layout_context
 from forum import listcache
 from forum.models import Answer, Follow, Reply, Thanks
@@ -58,6 +61,30 @@ def question_parts(question_id: int) -> tuple[Part, ...]:
             (USER, question_id),
         ),
     )
+
+
+def touched_questions(request) -> frozenset[int] | None:
+    """The questions this member thanked an answer on, follows or posted on (None: ask the database).
+
+    Kept with their user (``core.sessionuser``), whose version moves on with
+    every thanks, follow and post: on any other question their buttons are
+    the plain ones, and the page needs no query of its own.
+    """
+
+    def compute(user) -> frozenset[int]:
+        ids = (
+            Thanks.objects.filter(user=user)
+            .values_list("answer__question_id", flat=True)
+            .order_by()
+            .union(
+                Follow.objects.filter(user=user).values_list("question_id", flat=True).order_by(),
+                Answer.objects.filter(author=user).values_list("question_id", flat=True).order_by(),
+                Reply.objects.filter(author=user).values_list("question_id", flat=True).order_by(),
+            )
+        )
+        return frozenset(ids)
+
+    return sessionuser.kept(request, "touched-questions", compute)
 
 
 @dataclass

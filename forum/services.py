@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, user_is_verified_doctor
 from attachments import services as attachment_services
+from core import sessionuser
 from core.markdown import render_markdown
 from core.ratelimit import rate_limit, require_can_post
 from core.validation import check_length
@@ -401,6 +402,7 @@ def post_delete(*, post, user: User) -> None:
     with transaction.atomic():
         type(post).objects.filter(pk=post.pk).update(deleted_at=timezone.now())
         post.deleted_at = timezone.now()
+        sessionuser.invalidate()  # the author's own posts, as their pages show them
         # Reports go with their post, from storage too: nobody can see them again.
         if isinstance(post, Question):
             attachment_services.attachments_delete_for(question=post)

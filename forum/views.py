@@ -293,7 +293,11 @@ def _member_question_page(request, pk, slug):
             return None, question
     elif body.author_id == user.pk:
         return None, None
-    found = memberpage.personal(request, membercache.question_parts(pk))
+    touched = membercache.touched_questions(request)
+    if touched is not None and pk not in touched:
+        found = memberpage.personal(request)  # nothing of theirs here: the plain buttons
+    else:
+        found = memberpage.personal(request, membercache.question_parts(pk))
     if membercache.OWN_POST in found.rows:
         return None, question
     if body is None:

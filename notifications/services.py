@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core import layer
+from core import layer, sessionuser
 from core.tasks import task_enqueue
 from notifications import payloads
 from notifications.models import Notification, OutgoingEmail, Preference, Verb
@@ -126,6 +126,7 @@ def notify(
     # PostgreSQL and SQLite 3.35+ (Django 6.1 needs 3.37) return the new ids.
     created = Notification.objects.bulk_create(rows)
     if created:
+        sessionuser.invalidate()  # the recipients' bells, as their next page shows them
         _push_after_commit(created, in_worker=in_worker)
     emails = [
         OutgoingEmail(recipient_id=user_id, to=people[user_id].email, verb=verb, url=url, data=data)
@@ -333,6 +334,8 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> list
         unread = unread.filter(pk__in=[i for i in ids if isinstance(i, int)][:500])
     marked = list(unread.values_list("pk", flat=True))
     Notification.objects.filter(pk__in=marked).update(read_at=timezone.now())
+    if marked:
+        sessionuser.invalidate()
     return marked
 
 

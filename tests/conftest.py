@@ -66,6 +66,7 @@ def _clean_cache():
     cache.clear()
     caches["local"].clear()
     caches["pages"].clear()
+    caches["members"].clear()
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +88,10 @@ def _test_settings(settings):
     settings.LANGUAGE_CODE = "en"
     # Moderation tests turn the first-post hold back on where they need it.
     settings.SHUKANG_HOLD_FIRST_POSTS = 0
+    # A page reader's user is kept until a commit moves the members' version on
+    # (core.sessionuser); tests run inside one transaction that never commits,
+    # so the suites that prove it turn it on, and the browser journeys run with it.
+    settings.SHUKANG_SESSION_USER_CACHE = False
     # Factories write far faster than people; rate-limit tests set real limits.
     settings.SHUKANG_RATE_LIMITS = {action: (10_000, 60) for action in settings.SHUKANG_RATE_LIMITS}
     # Hashing at full strength would dominate the suite's time.

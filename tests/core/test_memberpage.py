@@ -19,6 +19,13 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _kept(settings):
+    """As in production: a page reader's user comes from the process's cache (core.sessionuser)."""
+    settings.SHUKANG_SESSION_USER_CACHE = True
+
+
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 PAGES = ["/", "/questions/", "/questions/?status=unanswered&page=1", "category", "tag"]
 
@@ -143,21 +150,24 @@ def test_a_new_question_reaches_members_after_its_commit(
         assert "What can I eat after a colectomy?" in client.get(page).content.decode()
 
 
-def test_a_members_own_held_question_shows_at_once(client, settings, user_factory, category):
+def test_a_members_own_held_question_shows_at_once(
+    client, settings, user_factory, category, django_capture_on_commit_callbacks
+):
     settings.SHUKANG_HOLD_FIRST_POSTS = 1  # a first question waits for a moderator
     member = user_factory()
     client.force_login(member)
     for page in PAGES[:2]:
         client.get(page)
-    client.post(
-        "/questions/ask/",
-        {
-            "title": "Is it normal to feel numb fingers?",
-            "body": "After oxaliplatin, cycle 3, my fingers tingle.",
-            "asker": "self",
-            "category": category.pk,
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # as the request's commit would
+        client.post(
+            "/questions/ask/",
+            {
+                "title": "Is it normal to feel numb fingers?",
+                "body": "After oxaliplatin, cycle 3, my fingers tingle.",
+                "asker": "self",
+                "category": category.pk,
+            },
+        )
     assert Question.objects.get(author=member).state == PostState.PENDING
     assert "Is it normal to feel numb fingers?" in client.get("/questions/").content.decode()
     assert "Is it normal to feel numb fingers?" in client.get("/").content.decode()
@@ -183,9 +193,13 @@ def test_an_address_with_other_parameters_is_rendered_for_the_member(client, use
     assert not _shared()
 
 
-def test_a_member_made_staff_gets_their_menu(client, user_factory):
+def test_a_member_made_staff_gets_their_menu(
+    client, user_factory, django_capture_on_commit_callbacks
+):
     member = user_factory()
     client.force_login(member)
     assert "Administration" not in client.get("/").content.decode()
-    User.objects.filter(pk=member.pk).update(is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        member.is_staff = True
+        member.save()
     assert "Administration" in client.get("/").content.decode()
