@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import sessionuser
 from core.ratelimit import rate_limit, require_can_post
 from moderation import registry
 from moderation.models import AuditEntry, BlockedTerm, Case, Flag
@@ -214,6 +215,7 @@ def user_suspend(*, user, moderator, until: datetime, reason: str) -> None:
         raise ValidationError(_("Give a reason for the suspension."))
     with transaction.atomic():
         get_user_model().objects.filter(pk=user.pk).update(suspended_until=until)
+        sessionuser.invalidate()  # the notice and closed forms on their next page
         AuditEntry.objects.create(
             moderator=moderator,
             action="suspend",

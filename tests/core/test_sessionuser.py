@@ -145,3 +145,20 @@ def test_a_thanks_and_a_held_reply_show_on_the_question_at_once(
         reply.state = PostState.PENDING
         reply.save()
     assert "Held back for the moderators" in _page(client, question.get_absolute_url())
+
+
+def test_a_moderators_suspension_shows_on_the_next_page(
+    client, member, changed, question_factory, moderator
+):
+    from moderation import services as moderation_services
+
+    question = question_factory(answers=1)
+    _page(client, question.get_absolute_url())
+    with changed():
+        moderation_services.user_suspend(
+            user=member,
+            moderator=moderator,
+            until=timezone.now() + timedelta(days=7),
+            reason="Shared a phone number twice",
+        )
+    assert 'data-testid="suspension-banner"' in _page(client, question.get_absolute_url())
