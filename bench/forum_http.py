@@ -6,6 +6,7 @@ minutes each):
     .venv/bin/python bench/forum_http.py [--commit HEAD]
     .venv/bin/python bench/forum_http.py --database-url postgres://postgres@127.0.0.1:5432/shukang_bench_forum
     .venv/bin/python bench/forum_http.py --redis-url redis://127.0.0.1:6379/13 [--database-url ...]
+    .venv/bin/python bench/forum_http.py --database-url ... --redis-url ... --servers gunicorn --writer
 
 SPEC section 9 budgets the question list at no less than half the requests
 per second of a bare Django template view on the same server and machine.
@@ -36,13 +37,21 @@ with persistent database connections off (see SERVER_ENV below).
 Pages: the bare view, the home page, the question list (first page, and
 page 50), the question page with the most recent question of 5 or more answers and 3 or
 more replies (its canonical URL, checked to answer 200 without a redirect),
-and a search for a word found in many questions. Load from wrk (or the
+and a search for a word found in many questions; with wrk, the home page,
+list, question page and search again for a signed-in patient who has
+written nothing (their session cookie). Load from wrk (or the
 threaded Python client of http_servers.py without it). Per page: requests per
 second and server CPU per request (user + system time of the server's process
 tree over requests served; on PostgreSQL the database's own CPU is not in
 it, on SQLite it is), each the median of --rounds runs after a warm-up; then
 each page's ratio to the bare view in both. wrk's timeout is raised to 30 s
 so that slow pages are measured rather than counted as errors.
+
+--writer measures every page but the bare view a second time while
+bench/forum_writer.py edits an answer of the measured question once a
+second (through the service, so the forum's version moves on and every
+cached page is rendered again), and reports each page's req/s with the
+writer over its read-only req/s. --servers gunicorn runs one server only.
 
 --profile N also profiles N requests to /questions/ in process, for a visitor
 and for a signed-in patient (see bench/forum_profile.py); --profile-only
