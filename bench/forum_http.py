@@ -65,6 +65,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -304,19 +305,37 @@ def run_server(
             url = f"http://{HOST}:{port}{path}"
             loading = partial(load, cookie=cookie) if cookie else load
             loading(url, args.warmup, args.connections)
-            samples = [
-                common.measure(loading, url, pids, args.duration, args.connections)
-                for _ in range(args.rounds)
-            ]
-            results[label] = (samples, size, False)
-            if args.writer and label != "bare":
-                with writing(project, env, question):
-                    loading(url, args.warmup, args.connections)
-                    samples = [
+            if not args.writer or label == "bare":
+                samples = [
+                    common.measure(loading, url, pids, args.duration, args.connections)
+                    for _ in range(args.rounds)
+                ]
+                results[label] = (samples, size, False)
+                continue
+            # Read-only and written-to rounds alternate, so that the machine's
+            # own ups and downs fall on both alike.
+            alone, written = [], []
+            with writing(project, env, question) as writer:
+                for _ in range(args.rounds):
+                    alone.append(
                         common.measure(loading, url, pids, args.duration, args.connections)
-                        for _ in range(args.rounds)
-                    ]
-                results[f"{label} +writer"] = (samples, size, False)
+                    )
+                    with writer():
+                        written.append(
+                            common.measure(loading, url, pids, args.duration, args.connections)
+                        )
+            results[label] = (alone, size, False)
+            results[f"{label} +writer"] = (written, size, False)
+        if args.writer:  # the bare view again: the ratios use both its runs
+            url = f"http://{HOST}:{port}{paths[0][1]}"
+            results["bare again"] = (
+                [
+                    common.measure(load, url, pids, args.duration, args.connections)
+                    for _ in range(args.rounds)
+                ],
+                results["bare"][1],
+                False,
+            )
         return results
     except RuntimeError:
         log.flush()
@@ -330,7 +349,7 @@ def run_server(
 
 @contextmanager
 def writing(project: Path, env: dict[str, str], question: int):
-    """bench/forum_writer.py running for the block: one write a second on ``question``."""
+    """bench/forum_writer.py, paused but inside ``with writer():`` (one write a second there)."""
     writer = subprocess.Popen(
         [sys.executable, "bench/forum_writer.py", str(question)],
         cwd=project,
@@ -340,12 +359,24 @@ def writing(project: Path, env: dict[str, str], question: int):
         text=True,
         start_new_session=True,
     )
+
+    @contextmanager
+    def resumed():
+        writer.send_signal(signal.SIGCONT)
+        time.sleep(0.3)  # the first write and its commit
+        try:
+            yield
+        finally:
+            writer.send_signal(signal.SIGSTOP)
+
     try:
-        time.sleep(1.5)  # django.setup() and the first write
+        time.sleep(2)  # django.setup() and the first write
         if writer.poll() is not None:
             raise RuntimeError(f"bench/forum_writer.py stopped: {writer.stderr.read()[-2000:]}")
-        yield
+        writer.send_signal(signal.SIGSTOP)
+        yield resumed
     finally:
+        writer.send_signal(signal.SIGCONT)
         writer.terminate()
         out, err = writer.communicate(timeout=30)
     done = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
@@ -581,8 +612,10 @@ def main() -> None:
         alone = {
             label for server, label, *_, sequential in results if server == name and sequential
         }
-        bare_rps, bare_cpu = median(mine["bare"], "rps"), median(mine["bare"], "cpu_ms_per_request")
-        for label in [label for label in mine if label != "bare"]:
+        bares = [mine[label] for label in ("bare", "bare again") if label in mine]
+        bare_rps = statistics.mean(median(samples, "rps") for samples in bares)
+        bare_cpu = statistics.mean(median(samples, "cpu_ms_per_request") for samples in bares)
+        for label in [label for label in mine if label not in ("bare", "bare again")]:
             ratio_rows.append(
                 (
                     name,

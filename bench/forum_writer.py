@@ -9,8 +9,9 @@ Each write edits one of the question's answers through
 versions), so it shows on the question page and moves the forum's version
 on after its commit: every page cached under that version, for visitors
 and members, is rendered again on its next request. The page does not grow
-with the writes (earlier versions are shown to moderators only). On SIGTERM
-it prints one JSON line: the writes made and the seconds they took.
+with the writes (earlier versions are shown to moderators only). It may be
+paused with SIGSTOP and resumed with SIGCONT. On SIGTERM it prints one JSON
+line: the writes made and the seconds they took.
 """
 
 import argparse
@@ -59,7 +60,8 @@ def main() -> None:
         services.answer_edit(answer=answer, editor=answer.author, body=TEXTS[writes % 2])
         writes += 1
         spent += time.monotonic() - began
-        next_at += args.interval
+        # Paused (SIGSTOP) and resumed, it goes on at its pace, with no burst to catch up.
+        next_at = max(next_at + args.interval, time.monotonic())
         time.sleep(max(0.0, next_at - time.monotonic()))
     print(json.dumps({"writes": writes, "write_seconds": round(spent, 2)}))
 
