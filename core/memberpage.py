@@ -173,48 +173,19 @@ def personal(request, parts: Iterable[Part] = ()) -> Personal:
     """
     user = request.user
     known = getattr(user, "member_state", None)
+    if known is None:  # a user loaded some other way: their bell as the session's user has it
+        known = load_user(user.pk).member_state
+    found = Personal(unread=known.unread, last=known.last, unpublished=known.unpublished)
     parts = tuple(parts)
-    if known is None:  # loaded some other way: ask for the bell too
-        parts = (*_bell_parts(), *parts)
-    found = Personal(
-        unread=known.unread if known else 0,
-        last=known.last if known else 0,
-        unpublished=known.unpublished if known else False,
-    )
     if parts:
         sql = " UNION ALL ".join(part.sql for part in parts)
         params = [user.pk if value is USER else value for part in parts for value in part.params]
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(sql, params)
-            for kind, value, extra in cursor.fetchall():
-                if kind == _BELL:
-                    found.unread, found.last = value, extra
-                elif kind == _UNPUBLISHED:
-                    found.unpublished = bool(value)
-                else:
-                    found.rows.setdefault(kind, []).append(value)
+            for kind, value, _extra in cursor.fetchall():
+                found.rows.setdefault(kind, []).append(value)
     request.member_personal = found
     return found
-
-
-_BELL, _UNPUBLISHED = -1, -2
-
-
-def _bell_parts() -> tuple[Part, ...]:
-    notifications = Notification._meta.db_table
-    questions = Question._meta.db_table
-    return (
-        Part(
-            f"SELECT {_BELL}, COUNT(CASE WHEN read_at IS NULL THEN 1 END), "  # noqa: S608
-            f"COALESCE(MAX(id), 0) FROM {notifications} WHERE recipient_id = %s",
-            (USER,),
-        ),
-        Part(
-            f"SELECT {_UNPUBLISHED}, 1, 0 WHERE EXISTS (SELECT 1 FROM {questions} "  # noqa: S608
-            "WHERE author_id = %s AND deleted_at IS NULL AND state <> %s)",
-            (USER, PostState.PUBLISHED),
-        ),
-    )
 
 
 def fill(request, html: str, found: Personal, extra: Mapping[str, str] = {}) -> HttpResponse:

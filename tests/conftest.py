@@ -111,6 +111,12 @@ def _test_settings(settings):
 
 
 @pytest.fixture
+def kept(settings):
+    """As in production: a page reader's user comes from the process's cache (core.sessionuser)."""
+    settings.SHUKANG_SESSION_USER_CACHE = True
+
+
+@pytest.fixture
 def user_factory(db):
     def make(*, role=User.Role.PATIENT, email=None, name=None, password=PASSWORD, **kwargs):
         number = next(_counter)

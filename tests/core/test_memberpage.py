@@ -5,7 +5,6 @@ rendered the usual way (``SHUKANG_MEMBER_PAGE_CACHE`` off), byte for byte
 once the CSRF tokens (different on every render) are set aside.
 """
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,35 +15,10 @@ from accounts.models import User
 from forum.models import PostState, Question, Tag
 from notifications.services import notify
 from tests.conftest import PASSWORD
+from tests.memberpages import both
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _kept(settings):
-    """As in production: a page reader's user comes from the process's cache (core.sessionuser)."""
-    settings.SHUKANG_SESSION_USER_CACHE = True
-
-
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept")]
 PAGES = ["/", "/questions/", "/questions/?status=unanswered&page=1", "category", "tag"]
-
-
-def _page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return CSRF.sub('name="csrfmiddlewaretoken" value="-"', response.content.decode())
-
-
-def _both(client, settings, url: str) -> tuple[str, str]:
-    """(usual, from the shared page, twice: the miss and the hit)."""
-    settings.SHUKANG_MEMBER_PAGE_CACHE = False
-    usual = _page(client, url)
-    settings.SHUKANG_MEMBER_PAGE_CACHE = True
-    first = _page(client, url)
-    again = _page(client, url)
-    assert first == again
-    return usual, again
 
 
 def _shared() -> bool:
@@ -90,7 +64,7 @@ def test_every_roles_page_is_the_same_with_the_member_cache(
     url = forum.get(page, page)
     if roles[role] is not None:
         client.force_login(roles[role])
-    usual, cached = _both(client, settings, url)
+    usual, cached = both(client, settings, url)
     assert cached == usual
     # Plain members, and only they, were served from the shared page.
     assert _shared() == (role == "member")
@@ -110,7 +84,7 @@ def test_each_member_gets_their_own_name_bell_and_token(
     client.force_login(first)
     first_page = client.get(page).content.decode()
     client.force_login(second)
-    usual, cached = _both(client, settings, page)
+    usual, cached = both(client, settings, page)
     assert cached == usual
     assert "&lt;b&gt;Li&lt;/b&gt; &amp; Wang" in first_page and "Chen Ming" not in first_page
     assert "Chen Ming" in cached and "Li</b>" not in cached and "&lt;b&gt;Li" not in cached

@@ -15,12 +15,7 @@ from forum.models import PostState, Question
 from notifications import services as notification_services
 from notifications.services import notify
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _kept(settings):
-    settings.SHUKANG_SESSION_USER_CACHE = True
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("kept")]
 
 
 @pytest.fixture

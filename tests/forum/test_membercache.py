@@ -5,7 +5,6 @@ rendered the usual way (``SHUKANG_MEMBER_PAGE_CACHE`` off), byte for byte
 once the CSRF tokens (different on every render) are set aside.
 """
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,32 +13,9 @@ from django.utils import timezone
 
 from forum import services
 from forum.models import PostState, Reply
+from tests.memberpages import both
 
-
-@pytest.fixture(autouse=True)
-def _kept(settings):
-    """As in production: a page reader's user comes from the process's cache (core.sessionuser)."""
-    settings.SHUKANG_SESSION_USER_CACHE = True
-
-
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
-
-
-def _page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return CSRF.sub('name="csrfmiddlewaretoken" value="-"', response.content.decode())
-
-
-def _both(client, settings, url: str) -> tuple[str, str]:
-    """(usual, from the shared body, twice: the miss and the hit)."""
-    settings.SHUKANG_MEMBER_PAGE_CACHE = False
-    usual = _page(client, url)
-    settings.SHUKANG_MEMBER_PAGE_CACHE = True
-    first = _page(client, url)
-    again = _page(client, url)
-    assert first == again
-    return usual, again
+pytestmark = pytest.mark.usefixtures("kept")
 
 
 @pytest.fixture
@@ -79,7 +55,7 @@ def test_every_roles_page_is_the_same_with_the_member_cache(
     if roles[role] is not None:
         client.force_login(roles[role])
     caches["pages"].clear()
-    usual, cached = _both(client, settings, answered.get_absolute_url())
+    usual, cached = both(client, settings, answered.get_absolute_url())
     assert cached == usual
     # Plain members, and only they, were served from the shared body.
     shared = any(":member:" in key for key in caches["pages"]._cache)
@@ -94,12 +70,12 @@ def test_a_members_thanks_and_follow_are_their_own(client, settings, answered, u
     services.answer_thank(answer=answer, user=member)
     services.question_follow(question=answered, user=member)
     client.force_login(member)
-    usual, cached = _both(client, settings, answered.get_absolute_url())
+    usual, cached = both(client, settings, answered.get_absolute_url())
     assert cached == usual
     assert cached.count("You thanked this answer") == 1 and "Unfollow" in cached
     # The next member shares the body, with their own buttons.
     client.force_login(other)
-    usual, cached = _both(client, settings, answered.get_absolute_url())
+    usual, cached = both(client, settings, answered.get_absolute_url())
     assert cached == usual
     assert "You thanked this answer" not in cached and "Unfollow" not in cached
 
@@ -109,7 +85,7 @@ def test_an_anonymous_question_stays_anonymous_to_members(
 ):
     question = question_factory(author=patient, is_anonymous=True, answers=1)
     client.force_login(user_factory())
-    usual, cached = _both(client, settings, question.get_absolute_url())
+    usual, cached = both(client, settings, question.get_absolute_url())
     assert cached == usual
     assert "Anonymous patient" in cached and patient.name not in cached.split("</header>", 1)[1]
 
