@@ -11,6 +11,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from channels.layers import channel_layers
 from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import translation
@@ -67,6 +68,18 @@ def _clean_cache():
     caches["local"].clear()
     caches["pages"].clear()
     caches["members"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer.
+
+    Every async test runs in a new event loop, and channels_redis keeps its
+    receive lock on the layer: a receive cut short in one test would leave a
+    lock from a closed loop for the next test's consumers to trip on.
+    """
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
