@@ -17,3 +17,14 @@ class SessionStore(cached_db.SessionStore):
     def __init__(self, session_key=None):
         super().__init__(session_key)
         self._cache = empty_when_down(self._cache)
+        self._primed = None
+
+    def prime(self, data: dict) -> None:
+        """The session's data, just read from the cache with the page's versions (core.versions)."""
+        self._primed = data
+
+    def load(self):
+        primed, self._primed = self._primed, None
+        if primed is not None:
+            return primed
+        return super().load()
