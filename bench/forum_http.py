@@ -211,17 +211,27 @@ def prepare(
 
 MEMBER_SESSION = """
 from django.conf import settings
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
+from django.utils.crypto import get_random_string
 from accounts.services import account_create
 member = account_create(email="member@bench.example", password="a-bench-passphrase-2026", name="Bench Member")
 client = Client()
 client.force_login(member)
-print(settings.SESSION_COOKIE_NAME + "=" + client.cookies[settings.SESSION_COOKIE_NAME].value)
+csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+print(
+    f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+    f"{settings.CSRF_COOKIE_NAME}={csrf}"
+)
 """
 
 
 def member_cookie(project: Path, env: dict[str, str]) -> str:
-    """A signed-in patient with no post anywhere: the Cookie header of their session."""
+    """A signed-in patient with no post anywhere: the Cookie header of their browser.
+
+    Their session, and the CSRF cookie a browser holds from its first page
+    with a form: without it every page would make a new secret and set it.
+    """
     return manage(project, env, "manage.py", "shell", "-c", MEMBER_SESSION).strip().splitlines()[-1]
 
 

@@ -81,12 +81,18 @@ def main() -> None:
     if args.signed_in:
         from django.conf import settings
         from django.contrib.auth import get_user_model
+        from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
         from django.test import Client
+        from django.utils.crypto import get_random_string
 
         client = Client()
         client.force_login(get_user_model().objects.get(email=args.signed_in))
+        # The session and the CSRF cookie, as a member's browser sends them (bench/forum_http.py).
         name = settings.SESSION_COOKIE_NAME
-        COOKIE["HTTP_COOKIE"] = f"{name}={client.cookies[name].value}"
+        csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+        COOKIE["HTTP_COOKIE"] = (
+            f"{name}={client.cookies[name].value}; {settings.CSRF_COOKIE_NAME}={csrf}"
+        )
 
     status, size = hit(args.path)
     if status != 200:
