@@ -46,6 +46,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -735,7 +736,8 @@ def cache_key(*, query: str, category: str, tag: str) -> str | None:
     Keyed by the forum's version (``forum.listcache``), so every change a
     visitor could see starts new entries, and by the language and time zone
     the facets and rows are written in. None while the shared cache is
-    unreachable, for a long query, or when ``SHUKANG_SEARCH_CACHE`` is off.
+    unreachable, for a long query, or when ``SHUKANG_SEARCH_CACHE`` is off
+    (which keeps no rows either, ``result_rows``).
     """
     if not getattr(settings, "SHUKANG_SEARCH_CACHE", True) or len(query) > CACHED_QUERY_MAX:
         return None
@@ -776,26 +778,81 @@ def kept_store(key: str, results, number: int, rows: list[Row]) -> Kept:
     return kept
 
 
+@functools.cache
+def _marks() -> tuple[str, str]:
+    """Where a row's marked title and snippet go in its HTML kept for every search.
+
+    The same in every process of the site, which share the kept rows
+    (``result_rows``), and unguessable without the secret key; a post's
+    text is escaped in the row, so it could not hold one anyway.
+    """
+    mark = salted_hmac("forum.search.result_rows", "marks", algorithm="sha256").hexdigest()[:32]
+    return f"<!--title:{mark}-->", f"<!--snippet:{mark}-->"
+
+
+def _row_key(version, question_id: int, title: bool, snippet: bool) -> str:
+    parts = (
+        "search-row",
+        str(version),
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+        str(question_id),
+        f"{title:d}{snippet:d}",
+    )
+    return ":".join(parts)
+
+
 def result_rows(questions, found_plan: Plan, viewer) -> list[Row]:
     """Each question's row on the results page as ``viewer`` sees it, the matches marked.
 
     ``forum/_question_row.html`` names the author as the viewer may see
     them (``author_name``): anyone but the asker of an anonymous question
-    and moderators sees the same row.
+    and moderators sees the same row. Rendering the rows is most of a fresh
+    search's time, and a question's row is the same in every search but
+    for its marked title and snippet: rows as visitors see them are kept in
+    the shared cache under the forum's version with a mark in their place,
+    so a search that finds a question already shown renders it no more.
     """
-    rows = []
-    for question in questions:
-        html = render_to_string(
-            "forum/_question_row.html",
-            {
-                "question": question,
-                "title_html": highlight(question.title, found_plan, length=200),
-                "snippet": highlight(question.body, found_plan),
-                "user": viewer,
-            },
+    keep = getattr(settings, "SHUKANG_SEARCH_CACHE", True) and not viewer.is_authenticated
+    version = listcache.version() if keep else None
+    marked = [
+        (
+            question,
+            highlight(question.title, found_plan, length=200),
+            highlight(question.body, found_plan),
         )
+        for question in questions
+    ]
+    keys = {}
+    if version is not None:
+        keys = {
+            question.pk: _row_key(version, question.pk, bool(title), bool(snippet))
+            for question, title, snippet in marked
+        }
+    kept = cache.get_many(list(keys.values())) if keys else {}
+    title_mark, snippet_mark = _marks()
+    fresh = {}
+    rows = []
+    for question, title, snippet in marked:
+        key = keys.get(question.pk)
+        html = kept.get(key)
+        if html is None:
+            html = render_to_string(
+                "forum/_question_row.html",
+                {
+                    "question": question,
+                    "title_html": title and title_mark,
+                    "snippet": snippet and snippet_mark,
+                    "user": viewer,
+                },
+            )
+            if key is not None:
+                fresh[key] = html
+        html = html.replace(title_mark, title, 1).replace(snippet_mark, snippet, 1)
         asker = question.author_id if question.is_anonymous else None
         rows.append(Row(question.pk, html, asker))
+    if fresh:
+        cache.set_many(fresh, listcache.TIMEOUT)
     return rows
 
 

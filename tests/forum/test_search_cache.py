@@ -1,8 +1,12 @@
 """Search results kept in the shared cache: the same pages, fewer queries, never stale."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 
 from forum import listcache, search, services
@@ -58,6 +62,30 @@ def uncached(settings):
             settings.SHUKANG_SEARCH_CACHE = True
 
     return page
+
+
+@pytest.mark.parametrize("who", ["visitor", "other member"])
+def test_a_row_kept_from_one_search_is_marked_for_the_next(
+    client, forum, who, user_factory, uncached
+):
+    if who != "visitor":
+        client.force_login(user_factory())
+    _page(client, q="fatigue")  # every fatigue question's row kept, "fatigue" marked
+    fresh = uncached(client, q="radiotherapy")
+    page = _page(client, q="radiotherapy")
+    assert page == fresh
+    assert b"<mark>radiotherapy</mark>" in page and b"<mark>Fatigue</mark>" not in page
+    assert b"<!--title:" not in page and b"<!--snippet:" not in page
+
+
+def test_every_process_marks_the_kept_rows_alike():
+    """Rows are kept in the shared cache: another process must find its marks in them."""
+    script = "import django; django.setup(); from forum.search import _marks; print(*_marks())"
+    env = {**os.environ, "DJANGO_SECRET_KEY": django_settings.SECRET_KEY}
+    other = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert other.stdout.split() == list(search._marks())
 
 
 @pytest.mark.parametrize("who", ["visitor", "patient", "other member", "moderator"])
