@@ -76,8 +76,24 @@ def main() -> None:
         metavar="EMAIL",
         help="request as this account (forum_seed.py makes patient0@bench.example)",
     )
+    parser.add_argument(
+        "--search",
+        choices=("kept", "fresh", "nothing-kept"),
+        default="kept",
+        help="for /search/: its results kept (as served), searched afresh each time with the "
+        "rows already shown kept, or nothing kept at all",
+    )
     args = parser.parse_args()
     n = args.requests
+    if args.search != "kept":
+        from django.conf import settings
+
+        from forum import search
+
+        if args.search == "fresh":
+            search.cache_key = lambda **options: None
+        else:
+            settings.SHUKANG_SEARCH_CACHE = False
     if args.signed_in:
         from django.conf import settings
         from django.contrib.auth import get_user_model
