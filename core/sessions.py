@@ -10,6 +10,7 @@ that ended during the outage.
 
 from django.contrib.sessions.backends import cached_db
 
+from core import versions
 from core.cache import empty_when_down
 
 
@@ -24,6 +25,7 @@ class SessionStore(cached_db.SessionStore):
         self._primed = data
 
     def load(self):
+        versions.session_loading(self)  # in a page read: may prime it
         primed, self._primed = self._primed, None
         if primed is not None:
             return primed

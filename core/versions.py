@@ -6,9 +6,10 @@ are keyed by such a number; the forum's and the salon's are made here.
 A page being read asks for the versions it is kept under, and a member's
 page for their session too: each a round trip to Redis, which on a page
 served from the process's own cache costs as much as the rest of the
-request. ``ReadTogetherMiddleware`` asks for all of them in one round trip
-when a GET or HEAD comes in, and each version's ``get()`` answers from
-that for the rest of the request.
+request. In a GET or HEAD (``ReadTogetherMiddleware``), the first of them
+asked for brings all of them in one round trip, and each version's
+``get()`` answers from that for the rest of the request. A request that
+asks for none (a visitor's bare page, a static file) costs Redis nothing.
 """
 
 import logging
@@ -24,9 +25,45 @@ logger = logging.getLogger(__name__)
 
 # Every version made, by its key in the shared cache.
 _versions: dict[str, "SharedVersion"] = {}
-# The versions already known to the request being served (None: not in a
-# page read, ask Redis each time).
-_known: ContextVar[dict | None] = ContextVar("known_versions", default=None)
+
+
+class _PageRead:
+    """What a GET or HEAD has read from Redis: every version and its session, read together."""
+
+    def __init__(self, session):
+        self.session = session  # the request's session store (core.sessions), or None
+        self.found: dict | None = None
+
+    def versions(self) -> dict:
+        if self.found is None:
+            self.found = self._read()
+        return self.found
+
+    def _read(self) -> dict:
+        session, session_key = self.session, None
+        if getattr(session, "prime", None) and session.session_key:
+            session_key = session.cache_key
+        keys = list(_versions)
+        if session_key is not None:
+            keys.append(session_key)
+        try:
+            found = strict(cache).get_many(keys)
+        except CACHE_ERRORS:  # core.cache has logged the outage; each asks on its own
+            return {}
+        if session_key is not None and session_key in found:
+            session.prime(found.pop(session_key))
+        return found
+
+
+# The request being served, when it is a page read (None: ask Redis each time).
+_page_read: ContextVar[_PageRead | None] = ContextVar("page_read", default=None)
+
+
+def session_loading(session) -> None:
+    """Called by the session store as it loads: in a page read, read it with the versions."""
+    read = _page_read.get()
+    if read is not None and read.session is session:
+        read.versions()
 
 
 def _fresh() -> int:
@@ -50,7 +87,8 @@ class SharedVersion:
         view matters: the cache itself would answer from this process's
         memory, a version no other process moves on.
         """
-        known = _known.get()
+        read = _page_read.get()
+        known = read.versions() if read is not None else None
         if known is not None and self.key in known:
             return known[self.key]
         current = self._ask()
@@ -71,9 +109,9 @@ class SharedVersion:
         return current
 
     def bump(self) -> None:
-        known = _known.get()
-        if known is not None:  # moved on during the request: ask again
-            known.pop(self.key, None)
+        read = _page_read.get()
+        if read is not None and read.found is not None:  # moved on during the request: ask again
+            read.found.pop(self.key, None)
         shared = strict(cache)
         try:
             try:
@@ -95,10 +133,10 @@ class SharedVersion:
 class ReadTogetherMiddleware:
     """For a GET or HEAD: the versions, and a member's session, in one round trip to Redis.
 
-    Placed right after Django's SessionMiddleware. A session found is
-    handed to the session store (``core.sessions``), which otherwise reads
-    it on its own; a version or session not in Redis is left to be asked
-    for as usual, and so is everything while Redis cannot be reached.
+    Placed right after Django's SessionMiddleware. The first version or the
+    session asked for reads them all; a session found is handed to the
+    session store (``core.sessions``). A version or session not in Redis is
+    asked for as usual, and so is everything while Redis cannot be reached.
     """
 
     def __init__(self, get_response):
@@ -107,25 +145,8 @@ class ReadTogetherMiddleware:
     def __call__(self, request):
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
-        token = _known.set(self._read(request))
+        token = _page_read.set(_PageRead(getattr(request, "session", None)))
         try:
             return self.get_response(request)
         finally:
-            _known.reset(token)
-
-    @staticmethod
-    def _read(request) -> dict:
-        session = getattr(request, "session", None)
-        session_key = None
-        if getattr(session, "prime", None) and session.session_key:
-            session_key = session.cache_key
-        keys = list(_versions)
-        if session_key is not None:
-            keys.append(session_key)
-        try:
-            found = strict(cache).get_many(keys)
-        except CACHE_ERRORS:  # core.cache has logged the outage; each asks on its own
-            return {}
-        if session_key is not None and session_key in found:
-            session.prime(found.pop(session_key))
-        return found
+            _page_read.reset(token)

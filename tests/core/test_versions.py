@@ -88,3 +88,8 @@ def test_redis_stopped_leaves_each_to_ask_on_its_own(client, site, patient):
     response = client.get("/questions/")
     assert response.status_code == 200
     assert signed_in_as(response.content.decode()) == patient.name
+
+
+def test_a_visitors_page_that_keeps_nothing_asks_redis_nothing(client, site):
+    client.get("/accounts/login/")
+    assert asked(site, lambda: client.get("/accounts/login/")) == {}
