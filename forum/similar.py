@@ -25,6 +25,7 @@ time. SQLite matches the tokens with LIKE among the most recently active
 questions.
 """
 
+import hashlib
 import re
 import time
 from contextlib import contextmanager
@@ -32,9 +33,11 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Value, When
 
+from forum import listcache
 from forum.models import Question
 from forum.search import STATS_SECONDS, _lexeme_shares, document, query_tokens
 
@@ -261,6 +264,26 @@ def similar_questions(title: str, *, exclude: int | None = None, limit: int = RE
                 rows = [{**row, "text": row["rank"] / top} for row in rows]
                 best = _best(rows, weights, limit)
     return best
+
+
+def related_to(question: Question) -> list:
+    """The questions like ``question`` that its page offers, kept under the forum's version.
+
+    The same for every reader, and for the page as visitors, members,
+    physicians and moderators see it: looked up once per version in the
+    shared cache, not by each process for each of them. Searched afresh
+    while the shared cache cannot be reached.
+    """
+    version = listcache.version()
+    if version is None:
+        return similar_questions(question.title, exclude=question.pk)
+    title = hashlib.sha256(question.title.encode()).hexdigest()[:16]
+    key = f"similar:{version}:{question.pk}:{title}"
+    found = cache.get(key)
+    if found is None:
+        found = similar_questions(question.title, exclude=question.pk)
+        cache.set(key, found, listcache.TIMEOUT)
+    return found
 
 
 def _best(rows: list[dict], weights: dict[str, float], limit: int) -> list[dict]:

@@ -268,7 +268,7 @@ def question_detail(request, pk, slug):
     if slug != question.slug and question.slug:
         return redirect(question, permanent=True)
     page = selectors.question_page(question=question, viewer=request.user)
-    related = similar.similar_questions(question.title, exclude=question.pk)
+    related = similar.related_to(question)
     return TemplateResponse(
         request,
         "forum/question_detail.html",
@@ -305,7 +305,7 @@ def _member_question_page(request, pk, slug):
             return redirect(question, permanent=True), None
         # What every plain member may see: the visitors' answers and replies.
         page = selectors.question_page(question=question, viewer=AnonymousUser())
-        related = similar.similar_questions(question.title, exclude=question.pk)
+        related = similar.related_to(question)
         context = _question_context(request, question, page, related=related)
         body = membercache.render_body(request, context)
         membercache.store(key, body)

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from forum import services, similar
+from forum import listcache, services, similar
 from forum.models import PostState, Question
 from forum.similar import statistics as real_statistics
 
@@ -268,3 +268,31 @@ def test_a_title_of_common_words_is_looked_up_by_its_least_common_pairs():
     assert ranking == ["腹泻", "手脚", "麻木", "化疗"]
     assert len(groups) == 6
     assert similar._lookups(["化疗"], STATS) == []
+
+
+def test_a_question_pages_related_questions_are_looked_up_once_per_version(
+    client, question_factory, doctor, monkeypatch, django_capture_on_commit_callbacks
+):
+    question = question_factory(title="Hand-foot syndrome on capecitabine, what helps?")
+    other = question_factory(title="Capecitabine and hand-foot syndrome: creams that helped")
+    looked_up = []
+    real = similar.similar_questions
+
+    def counted(*args, **kwargs):
+        looked_up.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(similar, "similar_questions", counted)
+    first = client.get(question.get_absolute_url()).content.decode()
+    client.force_login(doctor)  # another reader, another page: the same related questions
+    second = client.get(question.get_absolute_url()).content.decode()
+    assert len(looked_up) == 1
+    assert other.title in first and other.title in second
+    with django_capture_on_commit_callbacks(execute=True):
+        other.title = "Creams for hand-foot syndrome on capecitabine"
+        other.save()
+        listcache.invalidate()
+    assert (
+        "Creams for hand-foot syndrome" in client.get(question.get_absolute_url()).content.decode()
+    )
+    assert len(looked_up) == 2
