@@ -25,7 +25,6 @@ time. SQLite matches the tokens with LIKE among the most recently active
 questions.
 """
 
-import hashlib
 import re
 import time
 from contextlib import contextmanager
@@ -277,8 +276,7 @@ def related_to(question: Question) -> list:
     version = listcache.version()
     if version is None:
         return similar_questions(question.title, exclude=question.pk)
-    title = hashlib.sha256(question.title.encode()).hexdigest()[:16]
-    key = f"similar:{version}:{question.pk}:{title}"
+    key = f"similar:{version}:{question.pk}"  # its title moves the version on too
     found = cache.get(key)
     if found is None:
         found = similar_questions(question.title, exclude=question.pk)
