@@ -13,9 +13,9 @@ URL = reverse("duty:dashboard")
 H = timedelta(hours=1)
 
 # The six of duty.figures.department_figures, plus the signed-in page's own
-# (the session comes from the cache once warm): its user and the bell's unread
+# (the session comes from the cache once warm): its user, with the bell's unread
 # count; physicians add one for their profile (are they verified?).
-MODERATOR_QUERIES = 6 + 2
+MODERATOR_QUERIES = 6 + 1
 DOCTOR_QUERIES = MODERATOR_QUERIES + 1
 
 

@@ -14,10 +14,10 @@ WEEK = [MONDAY + timedelta(days=offset) for offset in range(7)]
 WEEK_URL = f"{URL}?week={MONDAY.isoformat()}"
 
 # The signed-in page's own (the session comes from the cache once warm): the
-# user and the bell's unread count; then the groups with their categories and
+# user, with the bell's unread count; then the groups with their categories and
 # leads, the specialists of every group (one prefetch), the week's shifts and
 # its holidays. Physicians add one for their profile (are they verified?).
-MODERATOR_QUERIES = 2 + 4
+MODERATOR_QUERIES = 1 + 4
 DOCTOR_QUERIES = MODERATOR_QUERIES + 1
 
 

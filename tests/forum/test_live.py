@@ -148,9 +148,9 @@ def test_an_answer_fragment_query_count_is_flat(
     answer = question.answers.get()
     client.force_login(user_factory())
     client.get("/")  # warm the session cache
-    # session user, question, its tags, the answer with its doctor, its replies,
-    # thanks given, the bell's unread count (every page's context)
-    with django_assert_num_queries(7):
+    # session user with the bell's unread count, question, its tags, the answer
+    # with its doctor, its replies, thanks given
+    with django_assert_num_queries(6):
         response = client.get(answer_fragment(question, answer))
     assert response.content.decode().count('class="reply"') == n_replies
 

@@ -236,8 +236,8 @@ def test_a_case_page_query_count_is_flat(
     client.force_login(board_people["pathologist"])
     client.get("/")
     # user, profile; case; invitation; the audit row; opinions; disciplines; invited;
-    # consents; the bell (an invited physician schedules nothing)
-    with django_assert_num_queries(10):
+    # consents (the bell comes with the user; an invited physician schedules nothing)
+    with django_assert_num_queries(9):
         response = client.get(f"/mdt/cases/{scheduled_case.pk}/")
     assert response.content.decode().count('class="mdt-opinion"') == count
 
@@ -250,8 +250,8 @@ def test_the_board_query_count_is_flat(
         case_factory()
     client.force_login(board_people["owner"])
     client.get("/")
-    # user, profile; open cases; closed cases; sessions; the bell
-    with django_assert_num_queries(6):
+    # user with the bell, profile; open cases; closed cases; sessions
+    with django_assert_num_queries(5):
         response = client.get("/mdt/")
     assert response.content.decode().count('class="card mdt-card"') == count
 
@@ -267,7 +267,7 @@ def test_a_session_page_query_count_is_flat(
         services.opinion_save(case=case, author=board_people["pathologist"], body="G2.")
     client.force_login(board_people["pathologist"])
     client.get("/")
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(f"/mdt/sessions/{session.pk}/")
     assert response.content.decode().count("Pathology: Opinion given") == count
 

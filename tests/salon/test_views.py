@@ -16,15 +16,15 @@ pytestmark = pytest.mark.django_db
 # Query budgets: the same whatever the number of events, hosts and attendees.
 # Visitors: upcoming events and their hosts, past events and their hosts.
 EVENT_LIST_QUERIES_VISITOR = 4
-# Signed in: plus the session's user, the header's notification bell and the viewer's places.
-EVENT_LIST_QUERIES_SIGNED_IN = EVENT_LIST_QUERIES_VISITOR + 3
+# Signed in: plus the session's user with the header's notification bell, and the viewer's places.
+EVENT_LIST_QUERIES_SIGNED_IN = EVENT_LIST_QUERIES_VISITOR + 2
 # The event with its category, its hosts with their profiles.
 EVENT_PAGE_QUERIES_VISITOR = 2
-# Signed in: plus the session's user, the notification bell and the viewer's place.
-EVENT_PAGE_QUERIES_SIGNED_IN = EVENT_PAGE_QUERIES_VISITOR + 3
-# The session's user, the bell, the event and its hosts, the viewer's place,
+# Signed in: plus the session's user with the notification bell, and the viewer's place.
+EVENT_PAGE_QUERIES_SIGNED_IN = EVENT_PAGE_QUERIES_VISITOR + 2
+# The session's user with the bell, the event and its hosts, the viewer's place,
 # the questions with their askers, the viewer's votes.
-LIVE_ROOM_QUERIES = 7
+LIVE_ROOM_QUERIES = 6
 
 FORM = {
     "title": "Eating well during chemotherapy",
