@@ -8,13 +8,14 @@ themselves (notifications created and read, posts deleted).
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from accounts.models import User
+from accounts.models import PhysicianProfile, User
 from core import sessionuser
 from forum.models import Answer, Follow, Question, Reply, Thanks
 from notifications.models import Notification
 
 
 @receiver([post_save, post_delete], sender=User)
+@receiver([post_save, post_delete], sender=PhysicianProfile)
 @receiver([post_save, post_delete], sender=Notification)
 @receiver([post_save, post_delete], sender=Question)
 @receiver([post_save, post_delete], sender=Answer)

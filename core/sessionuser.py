@@ -7,7 +7,8 @@ two pages unless something is written. So a GET or HEAD takes the user
 from this process's own cache (``CACHES["members"]``), under the members'
 version in the shared cache, which moves on after the commit of anything
 a member's pages show of their own: a person saved or deleted (name, role,
-suspension, password, time zone), a notification created, read or
+suspension, password, time zone) or their physician's profile (kept with
+them: whether they may answer), a notification created, read or
 deleted, a question, answer or reply saved or deleted (their own posts,
 published or not), a thanks or a follow (``core.handlers``, and the
 services that write these rows in bulk).
@@ -28,6 +29,7 @@ from django.contrib.auth.middleware import get_user
 from django.core.cache import caches
 from django.utils.functional import SimpleLazyObject
 
+from accounts.models import User
 from core.versions import SharedVersion
 
 TIMEOUT = 300
@@ -97,5 +99,8 @@ def load(user_id, fresh):
         return kept
     user = fresh(user_id)
     if user is not None:
+        if user.role != User.Role.PATIENT:
+            # Kept with physicians and moderators: their pages ask whether they may answer.
+            getattr(user, "physician_profile", None)
         caches["members"].set(key, user, TIMEOUT)
     return user

@@ -157,3 +157,20 @@ def test_a_moderators_suspension_shows_on_the_next_page(
             reason="Shared a phone number twice",
         )
     assert 'data-testid="suspension-banner"' in _page(client, question.get_absolute_url())
+
+
+def test_a_physicians_profile_is_kept_with_them_until_it_changes(
+    client, doctor, changed, question_factory, django_assert_max_num_queries
+):
+    question = question_factory()
+    client.force_login(doctor)
+    assert 'id="answer-form-title"' in _page(client, question.get_absolute_url())
+    with django_assert_max_num_queries(20) as captured:
+        _page(client, question.get_absolute_url())
+    own = 'FROM "accounts_physicianprofile" WHERE'
+    assert not any(own in q["sql"] for q in captured.captured_queries)  # kept with them
+    profile = doctor.physician_profile
+    with changed():
+        profile.status = profile.Status.REFUSED
+        profile.save()
+    assert 'id="answer-form-title"' not in _page(client, question.get_absolute_url())
