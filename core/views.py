@@ -1,6 +1,9 @@
 import math
 import sys
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -39,31 +42,70 @@ def _home_version() -> str | None:
     return f"{forum}.{salon}"
 
 
-def _home_page_seconds(response: TemplateResponse) -> int:
-    """Keep the page until the next of its events starts (Live now) or ends (gone)."""
+def _home_seconds(events) -> int:
+    """Keep the home until the next of its events starts (Live now) or ends (gone)."""
     now = timezone.now()
     moments = [
-        moment
-        for event in response.context_data["upcoming_events"]
-        for moment in (event.starts_at, event.ends_at)
-        if moment > now
+        moment for event in events for moment in (event.starts_at, event.ends_at) if moment > now
     ]
     if not moments:
         return HOME_PAGE_SECONDS
     return max(1, min(HOME_PAGE_SECONDS, math.ceil((min(moments) - now).total_seconds())))
 
 
-@visitor_page(_home_version, timeout=_home_page_seconds)
-@member_page(_home_version, timeout=_home_page_seconds)
-def home(request):
-    context = {
-        "categories": Category.objects.all(),
-        "doctors": account_selectors.doctor_list()[:4],
-        "latest_questions": forum_selectors.question_list(viewer=request.user)[:HOME_QUESTIONS],
+def _home_page_seconds(response: TemplateResponse) -> int:
+    return _home_seconds(response.context_data["upcoming_events"])
+
+
+def _public_home(viewer) -> dict:
+    """What the home shows every reader alike, with the latest questions ``viewer`` may see."""
+    return {
+        "categories": list(Category.objects.all()),
+        "doctors": list(account_selectors.doctor_list()[:4]),
+        "latest_questions": list(forum_selectors.question_list(viewer=viewer)[:HOME_QUESTIONS]),
         "unanswered_count": forum_selectors.unanswered_count(),
         "upcoming_events": salon_selectors.event_list_for_home(),
         "answer_line": duty_selectors.home_line(),
     }
+
+
+def _kept_public_home(request) -> dict | None:
+    """A visitor's ``_public_home``, kept in this process under the home's version, for a page read.
+
+    For the readers the shared pages do not serve (physicians, moderators,
+    suspended members...), so that only their own panels are asked each
+    time. None when nothing may be kept: the caller asks the database.
+    """
+    if request.method not in ("GET", "HEAD") or not getattr(
+        settings, "SHUKANG_MEMBER_PAGE_CACHE", True
+    ):
+        return None
+    current = _home_version()
+    if current is None:
+        return None
+    key = f"home:public:{current}"
+    pages = caches["pages"]
+    public = pages.get(key)
+    if public is None:
+        public = _public_home(AnonymousUser())
+        pages.set(key, public, _home_seconds(public["upcoming_events"]))
+    return public
+
+
+@visitor_page(_home_version, timeout=_home_page_seconds)
+@member_page(_home_version, timeout=_home_page_seconds)
+def home(request):
+    user = request.user
+    public = _kept_public_home(request) if user.is_authenticated else None
+    if public is None:
+        context = _public_home(user)
+    else:
+        context = dict(public)
+        state = getattr(user, "member_state", None)
+        if user.is_moderator or state is None or state.unpublished:
+            # Moderators see held questions among the latest, a member their own waiting.
+            latest = forum_selectors.question_list(viewer=user)[:HOME_QUESTIONS]
+            context["latest_questions"] = latest
     if user_is_verified_doctor(request.user):
         # A doctor's home leads with what is waiting in their specialties.
         context["waiting_for_me"] = forum_selectors.unanswered_for_doctor(doctor=request.user)

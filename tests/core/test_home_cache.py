@@ -253,3 +253,38 @@ def test_a_topics_new_description_shows(client, changed):
         category.description = "Everything about the first weeks after diagnosis."
         category.save()  # as the admin saves
     assert "Everything about the first weeks after diagnosis." in home(client)
+
+
+# Readers the shared page does not serve (physicians, moderators, a member
+# with a question waiting): the public parts kept in the process, their own
+# panels asked for each time. Each role's home, kept and not, is compared in
+# tests/core/test_memberpage.py.
+
+
+@pytest.mark.usefixtures("kept")
+@pytest.mark.parametrize("n_questions", [1, 20])
+@pytest.mark.parametrize("who", ["physician", "moderator"])
+def test_a_physicians_and_a_moderators_home_cost_only_their_own_panels(
+    client, doctor, moderator, question_factory, n_questions, who, django_assert_num_queries
+):
+    for _ in range(n_questions):
+        question_factory(tags=["Nutrition"])
+    client.force_login(doctor if who == "physician" else moderator)
+    home(client)  # their user and the public parts kept
+    # A physician: the questions waiting in their specialties, with their tags,
+    # and their groups on duty today. A moderator: the latest questions, held
+    # ones too, with their tags.
+    with django_assert_num_queries(3 if who == "physician" else 2):
+        page = home(client)
+    assert page.count('class="question-row') >= min(n_questions, 8)
+
+
+@pytest.mark.usefixtures("kept")
+def test_a_new_question_reaches_a_physicians_home_after_its_commit(
+    client, doctor, question_factory, changed
+):
+    client.force_login(doctor)
+    assert "Is it normal to lose taste after radiotherapy?" not in home(client)
+    with changed():
+        question_factory(title="Is it normal to lose taste after radiotherapy?")
+    assert "Is it normal to lose taste after radiotherapy?" in home(client)
