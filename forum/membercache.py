@@ -13,22 +13,28 @@ the bell) and one query (``question_parts``: their thanks, follow and
 posts), which is left out when the member has touched none of the
 question (``touched_questions``).
 
-Anyone else goes the ordinary way: moderators, physicians (answer form,
-duty panel), the asker (accept buttons, consent), a member with a post on
-the question (edit links, their pending posts), a suspended member (no
-forms), and everybody while the shared cache is unreachable
-(``listcache.version()`` is None).
+Anyone else has the page rendered for them: moderators, physicians
+(answer form, duty panel), the asker (accept buttons, consent), a member
+with a post on the question (edit links, their pending posts), a
+suspended member (no forms), and everybody while the shared cache is
+unreachable (``listcache.version()`` is None). Of those, a reader who is
+no moderator and has touched nothing of the question sees its visitors'
+question, answers and replies, with the plain buttons: those are kept
+once per process, question and version too (``reader_question``), and
+only the reader's own panels are asked for.
 """
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.template.loader import render_to_string
 
 from core import sessionuser
 from core.memberpage import USER, Part, Personal, key, layout_context
-from forum import listcache
-from forum.models import Answer, Follow, Reply, Thanks
+from forum import listcache, selectors
+from forum.models import Answer, Follow, Question, Reply, Thanks
 
 TIMEOUT = 300
 
@@ -152,3 +158,37 @@ def slots_for(body: Body, found: Personal) -> dict[str, str]:
     }
     values[f"follow:{body.question_id}"] = body.follow[FOLLOWING in found.rows]
     return values
+
+
+def reader_question(request, pk: int) -> tuple[Question | None, selectors.QuestionPage | None]:
+    """Question ``pk`` and what its page shows, for a reader the shared page does not serve.
+
+    When the reader is no moderator, did not ask it and touched nothing of
+    it (``touched_questions``), they see what a visitor does, with the plain
+    thank and follow buttons: both are kept in this process under the
+    forum's version. Otherwise (None, None), or (the question, None) if it
+    was looked up, for the page to be built for them. 404 as for anyone.
+    """
+    user = request.user
+    if (
+        not getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
+        or not user.is_authenticated
+        or user.is_moderator
+    ):
+        return None, None
+    touched = touched_questions(request)
+    version = listcache.version() if touched is not None and pk not in touched else None
+    if version is None:
+        return None, None
+    page_key = f"reader-question:{pk}:{version}"
+    kept = caches["pages"].get(page_key)
+    if kept is None:
+        question = selectors.question_get_for_viewer(pk=pk, viewer=user)
+        if not question.is_published or question.author_id == user.pk:
+            return question, None
+        kept = (question, selectors.question_page(question=question, viewer=AnonymousUser()))
+        caches["pages"].set(page_key, kept, TIMEOUT)
+    question, page = kept
+    if question.author_id == user.pk:
+        return question, None
+    return question, page

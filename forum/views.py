@@ -258,16 +258,20 @@ def question_redirect(request, pk):
 
 @visitor_page(listcache.version)
 def question_detail(request, pk, slug):
-    question = None
-    if memberpage.eligible(request.user) and not request.GET and not len(get_messages(request)):
-        response, question = _member_question_page(request, pk, slug)
-        if response is not None:
-            return response
+    question = page = None
+    if not request.GET and not len(get_messages(request)):
+        if memberpage.eligible(request.user):
+            response, question = _member_question_page(request, pk, slug)
+            if response is not None:
+                return response
+        else:
+            question, page = membercache.reader_question(request, pk)
     if question is None:
         question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
     if slug != question.slug and question.slug:
         return redirect(question, permanent=True)
-    page = selectors.question_page(question=question, viewer=request.user)
+    if page is None:
+        page = selectors.question_page(question=question, viewer=request.user)
     related = similar.related_to(question)
     return TemplateResponse(
         request,

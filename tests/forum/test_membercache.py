@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from forum import services
-from forum.models import PostState, Reply
+from forum.models import Answer, PostState, Reply
 from tests.memberpages import both
 
 pytestmark = pytest.mark.usefixtures("kept")
@@ -60,6 +60,9 @@ def test_every_roles_page_is_the_same_with_the_member_cache(
     # Plain members, and only they, were served from the shared body.
     shared = any(":member:" in key for key in caches["pages"]._cache)
     assert shared == (role == "member")
+    # Others who touched nothing of it and moderate nothing, from the kept visitors' parts.
+    reader = any(":reader-question:" in key for key in caches["pages"]._cache)
+    assert reader == (role in {"suspended", "physician"})
     # What each role sees of the pending reply stays as it was.
     assert ("Waiting for review here" in cached) == (role in {"pending", "moderator"})
 
@@ -152,3 +155,42 @@ def test_a_wrong_slug_still_redirects_to_the_right_one(client, answered, user_fa
     client.get(answered.get_absolute_url())  # cached
     response = client.get(f"/questions/{answered.pk}/not-the-slug/")
     assert response.status_code == 301 and response["Location"] == answered.get_absolute_url()
+
+
+@pytest.mark.parametrize("n_answers", [1, 20])
+def test_a_physicians_page_costs_only_their_own_panels_however_long(
+    client, question_factory, doctor, n_answers, django_assert_num_queries
+):
+    question = question_factory(answers=n_answers, replies_per_answer=1)
+    client.force_login(doctor)
+    client.get(question.get_absolute_url())  # their user and the visitors' parts kept
+    # the question's routing to the duty rota, its tumour group, the MDT's consensus
+    with django_assert_num_queries(3):
+        page = client.get(question.get_absolute_url()).content.decode()
+    assert page.count('<article class="answer') == n_answers
+    assert 'id="answer-form-title"' in page
+
+
+def test_a_physicians_own_answer_waiting_for_review_shows_to_them_alone(
+    client, settings, answered, doctor, user_factory
+):
+    answer = services.answer_create(question=answered, author=doctor, body="Held for review here")
+    Answer.objects.filter(pk=answer.pk).update(state=PostState.PENDING)
+    client.force_login(doctor)
+    usual, cached = both(client, settings, answered.get_absolute_url())
+    assert cached == usual and "Held for review here" in cached
+    client.force_login(user_factory(name="Another Reader"))
+    assert "Held for review here" not in client.get(answered.get_absolute_url()).content.decode()
+
+
+def test_a_new_answer_reaches_a_physician_after_its_commit(
+    client, answered, doctor, doctor_factory, django_capture_on_commit_callbacks
+):
+    client.force_login(doctor)
+    client.get(answered.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_create(
+            question=answered, author=doctor_factory(), body="A colleague's answer, just written."
+        )
+    page = client.get(answered.get_absolute_url()).content.decode()
+    assert "A colleague's answer, just written." in page

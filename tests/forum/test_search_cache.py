@@ -88,7 +88,7 @@ def test_every_process_marks_the_kept_rows_alike():
     assert other.stdout.split() == list(search._marks())
 
 
-@pytest.mark.parametrize("who", ["visitor", "patient", "other member", "moderator"])
+@pytest.mark.parametrize("who", ["visitor", "patient", "other member", "physician", "moderator"])
 @pytest.mark.parametrize(
     "params",
     [
@@ -100,9 +100,14 @@ def test_every_process_marks_the_kept_rows_alike():
     ],
 )
 def test_a_kept_page_is_the_page_searched_afresh(
-    client, forum, who, params, patient, moderator, user_factory, uncached
+    client, forum, who, params, patient, doctor, moderator, user_factory, uncached
 ):
-    viewer = {"patient": patient, "other member": user_factory(), "moderator": moderator}.get(who)
+    viewer = {
+        "patient": patient,
+        "other member": user_factory(),
+        "physician": doctor,
+        "moderator": moderator,
+    }.get(who)
     if viewer is not None:
         client.force_login(viewer)
     fresh = uncached(client, **params)
