@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from accounts.models import User
+from accounts.models import User, user_is_verified_doctor
 from core.pagecache import PLACEHOLDER, storable
 from forum.models import PostState, Question
 from notifications.models import Notification
@@ -65,6 +65,23 @@ def eligible(user) -> bool:
         and not user.is_superuser
         and not user.is_staff
         and not user.is_suspended
+    )
+
+
+def eligible_physician(user) -> bool:
+    """Whether ``user`` is a verified physician like any other, whose question pages may be shared.
+
+    Their profile comes with their user (``core.sessionuser``): no query.
+    """
+    return bool(
+        getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
+        and user.is_authenticated
+        and user.is_active
+        and user.role == User.Role.DOCTOR
+        and not user.is_superuser
+        and not user.is_staff
+        and not user.is_suspended
+        and user_is_verified_doctor(user)
     )
 
 

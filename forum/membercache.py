@@ -13,8 +13,14 @@ the bell) and one query (``question_parts``: their thanks, follow and
 posts), which is left out when the member has touched none of the
 question (``touched_questions``).
 
-Anyone else has the page rendered for them: moderators, physicians
-(answer form, duty panel), the asker (accept buttons, consent), a member
+Verified physicians who wrote nothing on the question share a page of
+their own the same way (``PHYSICIAN``): the answer and duplicate forms and
+the MDT link are the same for all of them, and their duty panel (their
+claim, the groups to pass to, how long the question has waited) is filled
+in for each, for two queries.
+
+Anyone else has the page rendered for them: moderators, the asker (accept
+buttons, consent), a member
 with a post on the question (edit links, their pending posts), a
 suspended member (no forms), and everybody while the shared cache is
 unreachable (``listcache.version()`` is None). Of those, a reader who is
@@ -41,6 +47,8 @@ TIMEOUT = 300
 # The kinds of row in a member's query (core.memberpage.Part). Its SQL names
 # the models' tables; every value is a parameter (hence the noqa: S608).
 THANKS, FOLLOWING, OWN_POST = 1, 2, 3
+# Who shares a question page: plain members, or verified physicians.
+MEMBER, PHYSICIAN = "member", "physician"
 
 
 def question_parts(question_id: int) -> tuple[Part, ...]:
@@ -101,16 +109,17 @@ class Body:
     author_id: int
     slug: str
     html: str
+    question: Question | None = None  # for the physicians' duty panel
     thank: dict[int, tuple[str, str]] = field(default_factory=dict)  # pk: (to thank, thanked)
     follow: tuple[str, str] = ("", "")  # (to follow, following)
 
 
-def cached(request, pk: int) -> tuple[str | None, Body | None]:
+def cached(request, pk: int, kind: str = MEMBER) -> tuple[str | None, Body | None]:
     """The cache key for question ``pk`` now (None: nothing may be cached), and its page if kept."""
     version = listcache.version()
     if version is None:
         return None, None
-    page_key = key(request, "member-question", pk, version)
+    page_key = key(request, f"{kind}-question", pk, version)
     return page_key, caches["pages"].get(page_key)
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.functional import SimpleLazyObject
@@ -20,7 +21,7 @@ from attachments import selectors as attachment_selectors
 from attachments.forms import ACCEPT as ATTACHMENTS_ACCEPT
 from core import memberpage
 from core.forms import apply_errors
-from core.pagecache import visitor_page
+from core.pagecache import PLACEHOLDER, visitor_page
 from core.ratelimit import RateLimited, rate_limit_client
 from core.refusals import refusal_status, refusal_text
 from duty import selectors as duty_selectors
@@ -265,7 +266,12 @@ def question_detail(request, pk, slug):
             if response is not None:
                 return response
         else:
-            question, page = membercache.reader_question(request, pk)
+            if memberpage.eligible_physician(request.user):
+                response, question = _physician_question_page(request, pk, slug)
+                if response is not None:
+                    return response
+            if question is None:
+                question, page = membercache.reader_question(request, pk)
     if question is None:
         question = selectors.question_get_for_viewer(pk=pk, viewer=request.user)
     if slug != question.slug and question.slug:
@@ -316,6 +322,48 @@ def _member_question_page(request, pk, slug):
     elif slug != body.slug and body.slug:
         return redirect("forum:question-detail", pk=pk, slug=body.slug, permanent=True), None
     return memberpage.fill(request, body.html, found, membercache.slots_for(body, found)), None
+
+
+def _physician_question_page(request, pk, slug):
+    """A verified physician's page from the physicians' shared one (``forum.membercache``).
+
+    Only for a question they touched nothing of: their buttons are the plain
+    ones. Their duty panel is filled in for them (two queries). Returns as
+    ``_member_question_page``.
+    """
+    touched = membercache.touched_questions(request)
+    if touched is None or pk in touched:
+        return None, None
+    key, body = membercache.cached(request, pk, membercache.PHYSICIAN)
+    if key is None:
+        return None, None
+    user = request.user
+    if body is None:
+        question = selectors.question_get_for_viewer(pk=pk, viewer=user)
+        if not question.is_published or question.author_id == user.pk:
+            return None, question
+        if slug != question.slug and question.slug:
+            return redirect(question, permanent=True), None
+        page = selectors.question_page(question=question, viewer=AnonymousUser())
+        related = similar.related_to(question)
+        context = _question_context(request, question, page, related=related, duty=None)
+        context["duty_slot"] = memberpage.slot("duty")
+        body = membercache.render_body(request, context)
+        body.question = question
+        membercache.store(key, body)
+    elif body.author_id == user.pk:
+        return None, None
+    elif slug != body.slug and body.slug:
+        return redirect("forum:question-detail", pk=pk, slug=body.slug, permanent=True), None
+    found = memberpage.personal(request)
+    question = body.question
+    duty = duty_selectors.for_question_page(question=question, viewer=user, is_asker=False)
+    panel = render_to_string(
+        "duty/_question_duty.html",
+        {"duty": duty, "question": question, "is_asker": False, "csrf_token": PLACEHOLDER},
+    )
+    extra = {**membercache.slots_for(body, found), "duty:0": panel}
+    return memberpage.fill(request, body.html, found, extra), None
 
 
 def _question_page_again(request, question, *, status: int, **extra):

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
+from duty import services as duty_services
 from forum import services
 from forum.models import Answer, PostState, Reply
 from tests.memberpages import both
@@ -57,12 +58,12 @@ def test_every_roles_page_is_the_same_with_the_member_cache(
     caches["pages"].clear()
     usual, cached = both(client, settings, answered.get_absolute_url())
     assert cached == usual
-    # Plain members, and only they, were served from the shared body.
+    # Plain members and verified physicians, and only they, were served from a shared body.
     shared = any(":member:" in key for key in caches["pages"]._cache)
-    assert shared == (role == "member")
+    assert shared == (role in {"member", "physician"})
     # Others who touched nothing of it and moderate nothing, from the kept visitors' parts.
     reader = any(":reader-question:" in key for key in caches["pages"]._cache)
-    assert reader == (role in {"suspended", "physician"})
+    assert reader == (role == "suspended")
     # What each role sees of the pending reply stays as it was.
     assert ("Waiting for review here" in cached) == (role in {"pending", "moderator"})
 
@@ -163,9 +164,9 @@ def test_a_physicians_page_costs_only_their_own_panels_however_long(
 ):
     question = question_factory(answers=n_answers, replies_per_answer=1)
     client.force_login(doctor)
-    client.get(question.get_absolute_url())  # their user and the visitors' parts kept
-    # the question's routing to the duty rota, its tumour group, the MDT's consensus
-    with django_assert_num_queries(3):
+    client.get(question.get_absolute_url())  # their user and the physicians' page kept
+    # their duty panel: the question's routing to the duty rota, the groups to pass it to
+    with django_assert_num_queries(2):
         page = client.get(question.get_absolute_url()).content.decode()
     assert page.count('<article class="answer') == n_answers
     assert 'id="answer-form-title"' in page
@@ -194,3 +195,38 @@ def test_a_new_answer_reaches_a_physician_after_its_commit(
         )
     page = client.get(answered.get_absolute_url()).content.decode()
     assert "A colleague's answer, just written." in page
+
+
+@pytest.fixture
+def waiting(question_factory, user_factory):
+    """A question no physician has answered yet, with a reply from another member."""
+    return question_factory(replies=1)
+
+
+def test_physicians_share_a_page_each_with_their_own_duty_panel(
+    client, settings, waiting, doctor_factory
+):
+    first, other = doctor_factory(name="Dr. First"), doctor_factory(name="Dr. Other")
+    client.force_login(first)
+    client.get(waiting.get_absolute_url())  # the physicians' page, rendered for the first
+    client.force_login(other)
+    usual, cached = both(client, settings, waiting.get_absolute_url())
+    assert cached == usual
+    assert "Dr. Other" in cached.split("</header>", 1)[0]
+    assert "Dr. First" not in cached
+    assert 'id="answer-form-title"' in cached and "answering this" in cached
+
+
+def test_a_physicians_claim_shows_to_them_and_to_the_others(
+    client, settings, waiting, doctor_factory
+):
+    first, other = doctor_factory(name="Dr. First"), doctor_factory(name="Dr. Other")
+    client.force_login(other)
+    client.get(waiting.get_absolute_url())  # shared before the claim
+    duty_services.question_claim(question=waiting, physician=first)  # moves no version
+    client.force_login(first)
+    usual, cached = both(client, settings, waiting.get_absolute_url())
+    assert cached == usual and "You are answering this question." in cached
+    client.force_login(other)
+    usual, cached = both(client, settings, waiting.get_absolute_url())
+    assert cached == usual and "Dr. First is answering this question." in cached
