@@ -3,19 +3,21 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts import selectors as account_selectors
 from accounts.models import user_is_verified_doctor
+from core import memberpage
 from core.health import run_checks
-from core.memberpage import member_page
 from core.pagecache import visitor_page
 from core.refusals import refusal_text
 from duty import selectors as duty_selectors
@@ -92,10 +94,52 @@ def _kept_public_home(request) -> dict | None:
     return public
 
 
+def _physician_home(request) -> HttpResponse | None:
+    """A verified physician's home: the physicians' shared one, with their own panels filled in.
+
+    The shared page is rendered once per process, language, time zone and
+    version, like the plain members' (``core.memberpage``); what waits in
+    their specialties and for their duty today is asked (three queries) and
+    rendered for each. None: the page is rendered for them.
+    """
+    if request.method not in ("GET", "HEAD") or request.GET or len(get_messages(request)):
+        return None
+    current = _home_version()
+    if current is None:
+        return None
+    found = memberpage.personal(request)
+    if found.unpublished:  # their own waiting question among the latest
+        return None
+    page_key = memberpage.key(request, "physician-home", current)
+    pages = caches["pages"]
+    html = pages.get(page_key)
+    if html is None:
+        public = _kept_public_home(request) or _public_home(AnonymousUser())
+        context = {**public, "panels_slot": memberpage.slot("panels")}
+        response = TemplateResponse(request, "core/home.html", context)
+        response.context_data = {**context, **memberpage.layout_context()}
+        html = response.render().content.decode()
+        pages.set(page_key, html, _home_seconds(public["upcoming_events"]))
+    user = request.user
+    panels = render_to_string(
+        "core/home.html#doctor_panels",
+        {
+            "waiting_for_me": forum_selectors.unanswered_for_doctor(doctor=user),
+            "on_duty": duty_selectors.waiting_on_duty(physician=user),
+        },
+        request=request,
+    )
+    return memberpage.fill(request, html, found, {"panels:0": panels})
+
+
 @visitor_page(_home_version, timeout=_home_page_seconds)
-@member_page(_home_version, timeout=_home_page_seconds)
+@memberpage.member_page(_home_version, timeout=_home_page_seconds)
 def home(request):
     user = request.user
+    if memberpage.eligible_physician(user):
+        response = _physician_home(request)
+        if response is not None:
+            return response
     public = _kept_public_home(request) if user.is_authenticated else None
     if public is None:
         context = _public_home(user)

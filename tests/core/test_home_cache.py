@@ -255,10 +255,10 @@ def test_a_topics_new_description_shows(client, changed):
     assert "Everything about the first weeks after diagnosis." in home(client)
 
 
-# Readers the shared page does not serve (physicians, moderators, a member
-# with a question waiting): the public parts kept in the process, their own
-# panels asked for each time. Each role's home, kept and not, is compared in
-# tests/core/test_memberpage.py.
+# Readers the plain members' page does not serve: verified physicians get
+# their own shared page with their panels filled in, moderators and a member
+# with a question waiting the public parts kept in the process. Each role's
+# home, kept and not, is compared in tests/core/test_memberpage.py.
 
 
 @pytest.mark.usefixtures("kept")
@@ -288,3 +288,24 @@ def test_a_new_question_reaches_a_physicians_home_after_its_commit(
     with changed():
         question_factory(title="Is it normal to lose taste after radiotherapy?")
     assert "Is it normal to lose taste after radiotherapy?" in home(client)
+
+
+@pytest.mark.usefixtures("kept")
+def test_physicians_share_a_home_each_with_their_own_panels(
+    client, settings, doctor_factory, question_factory, category, user_factory
+):
+    from tests.memberpages import both
+
+    other_topic = Category.objects.exclude(pk=category.pk).order_by("position").first()
+    mine = doctor_factory(name="Dr. Mine", specialties=[category])
+    theirs = doctor_factory(name="Dr. Theirs", specialties=[other_topic])
+    question_factory(title="Waiting in the first topic", category=category)
+    question_factory(title="Waiting in the other topic", category=other_topic)
+    client.force_login(mine)
+    home(client)  # the physicians' home, rendered for the first
+    client.force_login(theirs)
+    usual, cached = both(client, settings, HOME)
+    assert cached == usual
+    panel = cached.split('id="waiting-title"')[1].split("</section>")[0]
+    assert "Waiting in the other topic" in panel and "Waiting in the first topic" not in panel
+    assert "Dr. Theirs" in cached.split("</header>")[0]
