@@ -39,7 +39,8 @@ page 50), the question page with the most recent question of 5 or more answers a
 more replies (its canonical URL, checked to answer 200 without a redirect),
 and a search for a word found in many questions; with wrk, the home page,
 list, question page and search again for a signed-in patient who has
-written nothing (their session cookie). Load from wrk (or the
+written nothing (their session cookie), and the home and question page for a
+verified physician who has written nothing either. Load from wrk (or the
 threaded Python client of http_servers.py without it). Per page: requests per
 second and server CPU per request (user + system time of the server's process
 tree over requests served; on PostgreSQL the database's own CPU is not in
@@ -215,7 +216,13 @@ from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.utils.crypto import get_random_string
 from accounts.services import account_create
-member = account_create(email="member@bench.example", password="a-bench-passphrase-2026", name="Bench Member")
+member = account_create(
+    email="ROLE@bench.example",
+    password="a-bench-passphrase-2026",
+    name="Bench ROLE",
+    role="ROLE",
+    verified="ROLE" == "doctor",
+)
 client = Client()
 client.force_login(member)
 csrf = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
@@ -226,13 +233,14 @@ print(
 """
 
 
-def member_cookie(project: Path, env: dict[str, str]) -> str:
-    """A signed-in patient with no post anywhere: the Cookie header of their browser.
+def member_cookie(project: Path, env: dict[str, str], role: str = "patient") -> str:
+    """A signed-in patient (or ``role``) with no post anywhere: the Cookie header of their browser.
 
     Their session, and the CSRF cookie a browser holds from its first page
     with a form: without it every page would make a new secret and set it.
     """
-    return manage(project, env, "manage.py", "shell", "-c", MEMBER_SESSION).strip().splitlines()[-1]
+    code = MEMBER_SESSION.replace("ROLE", role)
+    return manage(project, env, "manage.py", "shell", "-c", code).strip().splitlines()[-1]
 
 
 def check_page(port: int, path: str, cookie: str = "") -> int:
@@ -522,6 +530,10 @@ def main() -> None:
                 (f"member {label}", paths[label], cookie)
                 for label in ("home", "list", "question", "search")
             ]
+            physician = member_cookie(project, env, "doctor")
+            pages += [
+                (f"physician {label}", paths[label], physician) for label in ("home", "question")
+            ]
         if args.profile:
             print("... profiling /questions/", file=sys.stderr, flush=True)
             profile = "\n".join(
@@ -649,7 +661,7 @@ def main() -> None:
                     ),
                 )
             )
-        for label in ("member list", "member question"):
+        for label in ("member list", "member question", "physician home", "physician question"):
             if label not in mine:
                 continue
             page_ratio = median(mine[label], "rps") / bare_rps
