@@ -5,10 +5,12 @@ rendered the usual way (``SHUKANG_MEMBER_PAGE_CACHE`` off), byte for byte
 once the CSRF tokens (different on every render) are set aside.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
 from django.utils import timezone
 
 from duty import services as duty_services
@@ -230,3 +232,24 @@ def test_a_physicians_claim_shows_to_them_and_to_the_others(
     client.force_login(other)
     usual, cached = both(client, settings, waiting.get_absolute_url())
     assert cached == usual and "Dr. First is answering this question." in cached
+
+
+def test_a_physician_answers_and_claims_through_the_shared_pages_forms(waiting, doctor_factory):
+    first, other = doctor_factory(name="Dr. First"), doctor_factory(name="Dr. Other")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(first)
+    browser.get(waiting.get_absolute_url())  # the physicians' page, rendered for the first
+    browser.force_login(other)
+    page = browser.get(waiting.get_absolute_url()).content.decode()
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+    assert len(tokens) == 1  # the body's and the duty panel's forms carry this reader's token
+    token = tokens.pop()
+    claimed = browser.post(f"/questions/{waiting.pk}/claim/", {"csrfmiddlewaretoken": token})
+    assert claimed.status_code == 302
+    answered = browser.post(
+        f"/questions/{waiting.pk}/answer/",
+        {"body": "Rest, drink water and tell your oncologist at the next visit.",
+         "csrfmiddlewaretoken": token},
+    )  # fmt: skip
+    assert answered.status_code == 302
+    assert waiting.answers.get().author == other
