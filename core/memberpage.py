@@ -55,34 +55,30 @@ def slot(kind: str, pk: int = 0) -> SafeString:
 LAYOUT_SLOTS = {kind: slot(kind) for kind in ("name", "unread", "zero", "last")}
 
 
-def eligible(user) -> bool:
-    """Whether ``user`` is a plain member, whose pages may come from a shared one."""
+def _like_any_other(user, role: str) -> bool:
+    """Whether ``user`` is an active ``role`` with nothing of their own in the header or forms."""
     return bool(
         getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
         and user.is_authenticated
         and user.is_active
-        and user.role == User.Role.PATIENT
+        and user.role == role
         and not user.is_superuser
         and not user.is_staff
         and not user.is_suspended
     )
+
+
+def eligible(user) -> bool:
+    """Whether ``user`` is a plain member, whose pages may come from a shared one."""
+    return _like_any_other(user, User.Role.PATIENT)
 
 
 def eligible_physician(user) -> bool:
-    """Whether ``user`` is a verified physician like any other, whose question pages may be shared.
+    """Whether ``user`` is a verified physician like any other, whose pages may be shared.
 
     Their profile comes with their user (``core.sessionuser``): no query.
     """
-    return bool(
-        getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
-        and user.is_authenticated
-        and user.is_active
-        and user.role == User.Role.DOCTOR
-        and not user.is_superuser
-        and not user.is_staff
-        and not user.is_suspended
-        and user_is_verified_doctor(user)
-    )
+    return _like_any_other(user, User.Role.DOCTOR) and user_is_verified_doctor(user)
 
 
 def layout_context() -> dict:
