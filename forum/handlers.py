@@ -5,10 +5,11 @@ discipline, hospital and department beside every answer, changed by the
 physician, by the moderators' decisions or in the admin), the disciplines'
 names (edited in the admin) and people's names (changed on their profile,
 in the admin, or gone with a deleted account) appear on the pages visitors
-get from the cache; saving one moves the forum's version on.
+get from the cache; saving one moves the forum's version on, as does a
+change to a physician's specialties.
 """
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import Discipline, PhysicianProfile, User
@@ -22,6 +23,13 @@ from forum.models import Category, Tag
 @receiver([post_save, post_delete], sender=Discipline)
 def forum_pages_changed(**kwargs):
     listcache.invalidate()
+
+
+@receiver(m2m_changed, sender=PhysicianProfile.specialties.through)
+def specialties_changed(action, **kwargs):
+    # Beside each physician on the home page, and what waits for them on theirs.
+    if action in ("post_add", "post_remove", "post_clear"):
+        listcache.invalidate()
 
 
 # What of a person the forum's pages show: the name, or "Former member".
