@@ -12,6 +12,7 @@ from django.template import loader
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from accounts import selectors as account_selectors
@@ -98,9 +99,10 @@ def _physician_home(request) -> HttpResponse | None:
     """A verified physician's home: the physicians' shared one, with their own panels filled in.
 
     The shared page is rendered once per process, language, time zone and
-    version, like the plain members' (``core.memberpage``); what waits in
-    their specialties and for their duty today is asked (three queries) and
-    rendered for each. None: the page is rendered for them.
+    version, like the plain members' (``core.memberpage``). What waits in
+    their specialties is kept for each under the same version; what waits
+    for their duty today is asked (one query, three on duty) and rendered
+    on every request. None: the page is rendered for them.
     """
     if request.method not in ("GET", "HEAD") or request.GET or len(get_messages(request)):
         return None
@@ -121,10 +123,20 @@ def _physician_home(request) -> HttpResponse | None:
         html = response.render().content.decode()
         pages.set(page_key, html, _home_seconds(public["upcoming_events"]))
     user = request.user
+    # What waits in their specialties changes with the forum; their duty list with the hour.
+    rows_key = memberpage.key(request, "physician-waiting", user.pk, current)
+    rows = pages.get(rows_key)
+    if rows is None:
+        rows = render_to_string(
+            "core/home.html#waiting_rows",
+            {"waiting_for_me": forum_selectors.unanswered_for_doctor(doctor=user)},
+            request=request,
+        )
+        pages.set(rows_key, rows, HOME_PAGE_SECONDS)
     panels = render_to_string(
         "core/home.html#doctor_panels",
         {
-            "waiting_for_me": forum_selectors.unanswered_for_doctor(doctor=user),
+            "waiting_rows": mark_safe(rows),  # noqa: S308 - rendered above, escaped as any template
             "on_duty": duty_selectors.waiting_on_duty(physician=user),
         },
         request=request,

@@ -271,10 +271,10 @@ def test_a_physicians_and_a_moderators_home_cost_only_their_own_panels(
         question_factory(tags=["Nutrition"])
     client.force_login(doctor if who == "physician" else moderator)
     home(client)  # their user and the public parts kept
-    # A physician: the questions waiting in their specialties, with their tags,
-    # and their groups on duty today. A moderator: the latest questions, held
-    # ones too, with their tags.
-    with django_assert_num_queries(3 if who == "physician" else 2):
+    # A physician: their groups on duty today (what waits in their specialties
+    # is kept for them under the forum's version). A moderator: the latest
+    # questions, held ones too, with their tags.
+    with django_assert_num_queries(1 if who == "physician" else 2):
         page = home(client)
     assert page.count('class="question-row') >= min(n_questions, 8)
 
@@ -309,3 +309,21 @@ def test_physicians_share_a_home_each_with_their_own_panels(
     panel = cached.split('id="waiting-title"')[1].split("</section>")[0]
     assert "Waiting in the other topic" in panel and "Waiting in the first topic" not in panel
     assert "Dr. Theirs" in cached.split("</header>")[0]
+
+
+@pytest.mark.usefixtures("kept")
+def test_a_physicians_new_specialty_shows_what_waits_in_it(
+    client, doctor_factory, question_factory, category, changed
+):
+    other_topic = Category.objects.exclude(pk=category.pk).order_by("position").first()
+    physician = doctor_factory(specialties=[category])
+    question_factory(title="Waiting in the other topic", category=other_topic)
+    client.force_login(physician)
+
+    def waiting_panel() -> str:
+        return home(client).split('id="waiting-title"')[1].split("</section>")[0]
+
+    assert "Waiting in the other topic" not in waiting_panel()
+    with changed():
+        physician.physician_profile.specialties.add(other_topic)
+    assert "Waiting in the other topic" in waiting_panel()
