@@ -72,20 +72,13 @@ def _public_home(viewer) -> dict:
     }
 
 
-def _kept_public_home(request) -> dict | None:
-    """A visitor's ``_public_home``, kept in this process under the home's version, for a page read.
+def _kept_public_home(current: str) -> dict:
+    """A visitor's ``_public_home``, kept in this process under the home's version ``current``.
 
-    For the readers the shared pages do not serve (physicians, moderators,
-    suspended members...), so that only their own panels are asked each
-    time. None when nothing may be kept: the caller asks the database.
+    For the signed-in readers the plain members' page does not serve
+    (physicians, moderators, suspended members...), so that only their own
+    panels are asked each time.
     """
-    if request.method not in ("GET", "HEAD") or not getattr(
-        settings, "SHUKANG_MEMBER_PAGE_CACHE", True
-    ):
-        return None
-    current = _home_version()
-    if current is None:
-        return None
     key = f"home:public:{current}"
     pages = caches["pages"]
     public = pages.get(key)
@@ -116,7 +109,7 @@ def _physician_home(request) -> HttpResponse | None:
     pages = caches["pages"]
     html = pages.get(page_key)
     if html is None:
-        public = _kept_public_home(request) or _public_home(AnonymousUser())
+        public = _kept_public_home(current)
         context = {**public, "panels_slot": memberpage.slot("panels")}
         response = TemplateResponse(request, "core/home.html", context)
         response.context_data = {**context, **memberpage.layout_context()}
@@ -152,11 +145,17 @@ def home(request):
         response = _physician_home(request)
         if response is not None:
             return response
-    public = _kept_public_home(request) if user.is_authenticated else None
-    if public is None:
+    current = None
+    if (
+        user.is_authenticated
+        and request.method in ("GET", "HEAD")
+        and getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
+    ):
+        current = _home_version()  # None: nothing may be kept, the database is asked
+    if current is None:
         context = _public_home(user)
     else:
-        context = dict(public)
+        context = dict(_kept_public_home(current))
         state = getattr(user, "member_state", None)
         if user.is_moderator or state is None or state.unpublished:
             # Moderators see held questions among the latest, a member their own waiting.

@@ -313,15 +313,26 @@ def _member_question_page(request, pk, slug):
     if body is None:
         if slug != question.slug and question.slug:
             return redirect(question, permanent=True), None
-        # What every plain member may see: the visitors' answers and replies.
-        page = selectors.question_page(question=question, viewer=AnonymousUser())
-        related = similar.related_to(question)
-        context = _question_context(request, question, page, related=related)
-        body = membercache.render_body(request, context)
-        membercache.store(key, body)
+        body = _shared_body(request, key, question)
     elif slug != body.slug and body.slug:
         return redirect("forum:question-detail", pk=pk, slug=body.slug, permanent=True), None
     return memberpage.fill(request, body.html, found, membercache.slots_for(body, found)), None
+
+
+def _shared_body(request, key, question, *, keep_question=False, **extra) -> membercache.Body:
+    """Render and keep the page of ``question`` that its sharing readers all see.
+
+    The visitors' answers and replies, with slots for what is each reader's
+    own; ``extra`` as ``_question_context`` takes it.
+    """
+    page = selectors.question_page(question=question, viewer=AnonymousUser())
+    related = similar.related_to(question)
+    context = _question_context(request, question, page, related=related, **extra)
+    body = membercache.render_body(request, context)
+    if keep_question:
+        body.question = question
+    membercache.store(key, body)
+    return body
 
 
 def _physician_question_page(request, pk, slug):
@@ -344,13 +355,10 @@ def _physician_question_page(request, pk, slug):
             return None, question
         if slug != question.slug and question.slug:
             return redirect(question, permanent=True), None
-        page = selectors.question_page(question=question, viewer=AnonymousUser())
-        related = similar.related_to(question)
-        context = _question_context(request, question, page, related=related, duty=None)
-        context["duty_slot"] = memberpage.slot("duty")
-        body = membercache.render_body(request, context)
-        body.question = question
-        membercache.store(key, body)
+        duty_slot = memberpage.slot("duty")
+        body = _shared_body(
+            request, key, question, keep_question=True, duty=None, duty_slot=duty_slot
+        )
     elif body.author_id == user.pk:
         return None, None
     elif slug != body.slug and body.slug:
