@@ -194,6 +194,34 @@ def test_a_member_keeps_reading_pages_when_redis_stops(
 
 @needs_redis_server
 @pytest.mark.django_db
+@pytest.mark.usefixtures("kept")
+@pytest.mark.parametrize("who", ["doctor", "moderator"])
+def test_physicians_and_moderators_keep_their_own_panels_when_redis_stops(
+    client, site_on_redis, doctor, moderator, who, question_factory
+):
+    question = question_factory(title="Mouth sores during FOLFOX, what helps?")
+    person = doctor if who == "doctor" else moderator
+    client.force_login(person)
+    urls = ("/", question.get_absolute_url())
+    for url in urls:  # their shared or kept pages filled while Redis is up
+        assert client.get(url).status_code == 200, url
+    site_on_redis.stop()
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert signed_in_as(page) == person.name, url
+        assert "Mouth sores during FOLFOX, what helps?" in page, url
+    home, question_page = (client.get(url).content.decode() for url in urls)
+    # A physician still gets what waits for them and the duty panel; a moderator, the queue's link.
+    if who == "doctor":
+        assert 'id="waiting-title"' in home and "duty-panel" in question_page
+    else:
+        assert "/moderation/" in home and "/moderation/" in question_page
+
+
+@needs_redis_server
+@pytest.mark.django_db
 def test_a_session_ended_in_another_process_during_the_outage_ends_here_too(
     client, site_on_redis, patient
 ):
