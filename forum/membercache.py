@@ -20,14 +20,15 @@ claim, the groups to pass to, how long the question has waited) is filled
 in for each, for two queries.
 
 Anyone else has the page rendered for them: moderators, the asker (accept
-buttons, consent), a member
-with a post on the question (edit links, their pending posts), a
-suspended member (no forms), and everybody while the shared cache is
-unreachable (``listcache.version()`` is None). Of those, a reader who is
-no moderator and has touched nothing of the question sees its visitors'
-question, answers and replies, with the plain buttons: those are kept
-once per process, question and version too (``reader_question``), and
-only the reader's own panels are asked for.
+buttons, consent), a member with a post on the question (edit links,
+their pending posts), a suspended member (no forms), and everybody while
+the shared cache is unreachable (``listcache.version()`` is None). Of
+those, a reader who is no moderator and has touched nothing of the
+question sees its visitors' question, answers and replies, with the plain
+buttons: those are kept once per process, question and version too
+(``reader_question``), and only the reader's own panels are asked for.
+Moderators share the question and every post in every state the same
+way, with its earlier versions, and add their own thanks and follow.
 """
 
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from django.core.cache import caches
 from django.template.loader import render_to_string
 
 from core import sessionuser
-from core.memberpage import USER, Part, Personal, key, layout_context
+from core.memberpage import USER, Part, Personal, key, layout_context, personal
 from forum import listcache, selectors
 from forum.models import Answer, Follow, Question, Reply, Thanks
 
@@ -175,29 +176,36 @@ def reader_question(request, pk: int) -> tuple[Question | None, selectors.Questi
     When the reader is no moderator, did not ask it and touched nothing of
     it (``touched_questions``), they see what a visitor does, with the plain
     thank and follow buttons: both are kept in this process under the
-    forum's version. Otherwise (None, None), or (the question, None) if it
-    was looked up, for the page to be built for them. 404 as for anyone.
+    forum's version. Moderators all see the same question, posts in every
+    state and earlier versions, kept the same way for all of them; only
+    their own thanks and follow are asked for, and only on a question they
+    touched. Otherwise (None, None), or (the question, None) if it was
+    looked up, for the page to be built for them. 404 as for anyone.
     """
     user = request.user
-    if (
-        not getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
-        or not user.is_authenticated
-        or user.is_moderator
-    ):
+    if not getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True) or not user.is_authenticated:
         return None, None
+    moderator = user.is_moderator
     touched = touched_questions(request)
-    version = listcache.version() if touched is not None and pk not in touched else None
+    if touched is None or (pk in touched and not moderator):
+        return None, None
+    version = listcache.version()
     if version is None:
         return None, None
-    page_key = f"reader-question:{pk}:{version}"
+    page_key = f"{'moderator' if moderator else 'reader'}-question:{pk}:{version}"
     kept = caches["pages"].get(page_key)
     if kept is None:
         question = selectors.question_get_for_viewer(pk=pk, viewer=user)
-        if not question.is_published or question.author_id == user.pk:
+        if not (moderator or question.is_published) or question.author_id == user.pk:
             return question, None
-        kept = (question, selectors.question_page(question=question, viewer=AnonymousUser()))
+        viewer = user if moderator else AnonymousUser()
+        kept = (question, selectors.question_page(question=question, viewer=viewer, own=False))
         caches["pages"].set(page_key, kept, TIMEOUT)
     question, page = kept
     if question.author_id == user.pk:
         return question, None
+    if pk in touched:  # a moderator's own thanks and follow here (one UNION)
+        rows = personal(request, question_parts(pk)).rows
+        page.is_following = FOLLOWING in rows
+        page.thanked_ids = set(rows.get(THANKS, ()))
     return question, page

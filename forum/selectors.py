@@ -300,14 +300,15 @@ class QuestionPage:
     thanked_ids: set[int] = field(default_factory=set)
 
 
-def question_page(*, question: Question, viewer: User) -> QuestionPage:
+def question_page(*, question: Question, viewer: User, own: bool = True) -> QuestionPage:
     """Everything the question page shows, in a fixed number of queries.
 
     Answers come with their doctors' profiles, replies are fetched in one
     query and hung under their answers, the accepted answer goes first.
     Moderators also get every post's earlier versions (``earlier_versions``),
     in one more query; nobody else does, as they may hold what a moderator
-    removed.
+    removed. With ``own`` False, the viewer's follow and thanks are left
+    out, for a page that every viewer like them shares.
     """
     answers = list(
         Answer.objects.visible_to(viewer)
@@ -335,7 +336,7 @@ def question_page(*, question: Question, viewer: User) -> QuestionPage:
     page = QuestionPage(
         question=question, answers=answers, question_replies=by_answer.get(None, [])
     )
-    if viewer.is_authenticated:
+    if own and viewer.is_authenticated:
         page.is_following = Follow.objects.filter(question=question, user=viewer).exists()
         if answers:
             page.thanked_ids = set(

@@ -66,6 +66,9 @@ def test_every_roles_page_is_the_same_with_the_member_cache(
     # Others who touched nothing of it and moderate nothing, from the kept visitors' parts.
     reader = any(":reader-question:" in key for key in caches["pages"]._cache)
     assert reader == (role == "suspended")
+    # Moderators from the question and posts they all see, held ones included.
+    moderating = any(":moderator-question:" in key for key in caches["pages"]._cache)
+    assert moderating == (role == "moderator")
     # What each role sees of the pending reply stays as it was.
     assert ("Waiting for review here" in cached) == (role in {"pending", "moderator"})
 
@@ -253,3 +256,60 @@ def test_a_physician_answers_and_claims_through_the_shared_pages_forms(waiting, 
     )  # fmt: skip
     assert answered.status_code == 302
     assert waiting.answers.get().author == other
+
+
+@pytest.mark.parametrize("n_answers", [1, 20])
+def test_a_moderators_page_costs_only_their_own_panels_however_long(
+    client, question_factory, moderator, n_answers, django_assert_num_queries
+):
+    question = question_factory(answers=n_answers, replies_per_answer=1)
+    answer = question.answers.first()
+    services.answer_edit(answer=answer, editor=answer.author, body="An earlier answer, rewritten.")
+    services.post_withdraw(post=question.answers.last(), state=PostState.HIDDEN)
+    client.force_login(moderator)
+    client.get(question.get_absolute_url())  # kept for every moderator
+    with django_assert_num_queries(3):  # the duty panel's routing and groups, the MDT's consensus
+        page = client.get(question.get_absolute_url()).content.decode()
+    assert page.count('<article class="answer') == n_answers
+    assert "1 earlier version (moderators only)" in page
+
+
+def test_a_moderators_thanks_and_follow_are_their_own(
+    client, settings, answered, moderator, user_factory, django_assert_num_queries
+):
+    from accounts.models import User
+
+    other = user_factory(name="Other Moderator", role=User.Role.MODERATOR)
+    services.answer_thank(answer=answered.answers.first(), user=moderator)
+    services.question_follow(question=answered, user=moderator)
+    client.force_login(other)
+    client.get(answered.get_absolute_url())  # kept by the other moderator
+    client.force_login(moderator)
+    usual, cached = both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    assert cached.count("You thanked this answer") == 1 and "Unfollow" in cached
+    with django_assert_num_queries(4):  # + their thanks and follow here (one UNION)
+        client.get(answered.get_absolute_url())
+    client.force_login(other)
+    usual, cached = both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    assert "You thanked this answer" not in cached and "Unfollow" not in cached
+
+
+def test_what_moderators_alone_see_reaches_them_after_its_commit(
+    client, settings, answered, moderator, django_capture_on_commit_callbacks
+):
+    client.force_login(moderator)
+    client.get(answered.get_absolute_url())
+    answer, reply = answered.answers.first(), Reply.objects.filter(question=answered).last()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.answer_edit(answer=answer, editor=answer.author, body="Rewritten by its author.")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_withdraw(post=reply, state=PostState.REJECTED, reason="Off topic here")
+    usual, cached = both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    assert "Rewritten by its author." in cached and "1 earlier version (moderators only)" in cached
+    assert reply.body in cached  # rejected, and still shown to moderators
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_delete(post=reply, user=moderator)
+    assert reply.body not in client.get(answered.get_absolute_url()).content.decode()
