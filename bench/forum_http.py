@@ -40,7 +40,7 @@ more replies (its canonical URL, checked to answer 200 without a redirect),
 and a search for a word found in many questions; with wrk, the home page,
 list, question page and search again for a signed-in patient who has
 written nothing (their session cookie), and the home and question page for a
-verified physician who has written nothing either. Load from wrk (or the
+verified physician who has written nothing either and for a moderator. Load from wrk (or the
 threaded Python client of http_servers.py without it). Per page: requests per
 second and server CPU per request (user + system time of the server's process
 tree over requests served; on PostgreSQL the database's own CPU is not in
@@ -534,6 +534,10 @@ def main() -> None:
             pages += [
                 (f"physician {label}", paths[label], physician) for label in ("home", "question")
             ]
+            moderator = member_cookie(project, env, "moderator")
+            pages += [
+                (f"moderator {label}", paths[label], moderator) for label in ("home", "question")
+            ]
         if args.profile:
             print("... profiling /questions/", file=sys.stderr, flush=True)
             profile = "\n".join(
@@ -661,7 +665,14 @@ def main() -> None:
                     ),
                 )
             )
-        for label in ("member list", "member question", "physician home", "physician question"):
+        for label in (
+            "member list",
+            "member question",
+            "physician home",
+            "physician question",
+            "moderator home",
+            "moderator question",
+        ):
             if label not in mine:
                 continue
             page_ratio = median(mine[label], "rps") / bare_rps
