@@ -134,6 +134,7 @@ def attachment_process(*, attachment_id: int) -> str | None:
             attachment.state = Attachment.State.FAILED
             attachment.save()
             _delete_names(storage, names)
+            listcache.invalidate()  # moderators see it failed on the question page
             return attachment.state
         replaced = _store_safe(attachment, safe)
         attachment.ocr_checked = ocr_checked
@@ -152,8 +153,8 @@ def attachment_process(*, attachment_id: int) -> str | None:
             _tell_owner_to_cover(attachment)
         elif attachment.state == Attachment.State.REVIEW:
             moderation.case_open_for_review(target=attachment, reasons=["no_ocr"])
-        else:
-            listcache.invalidate()
+        # Every state shows on the question page: to physicians once ready, to moderators always.
+        listcache.invalidate()
     return attachment.state
 
 
@@ -282,6 +283,7 @@ def attachment_request_review(*, attachment: Attachment, user) -> Attachment:
             raise ValidationError(_("This image is not waiting for you."))
         attachment.state = Attachment.State.REVIEW
         attachment.save(update_fields=["state", "updated_at"])
+        listcache.invalidate()  # as moderators see it on the question page
         moderation.case_open_for_review(target=attachment, reasons=["personal_data"])
     return attachment
 

@@ -81,6 +81,23 @@ def eligible_physician(user) -> bool:
     return _like_any_other(user, User.Role.DOCTOR) and user_is_verified_doctor(user)
 
 
+def eligible_moderator(user) -> bool:
+    """Whether ``user`` is a moderator like any other, whose pages may be shared.
+
+    Not a superuser (their menu differs), and no physician (their forms do);
+    staff or not, which their page's key tells apart.
+    """
+    return bool(
+        getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
+        and user.is_authenticated
+        and user.is_active
+        and user.role == User.Role.MODERATOR
+        and not user.is_superuser
+        and not user.is_suspended
+        and not user_is_verified_doctor(user)
+    )
+
+
 def layout_context() -> dict:
     """What a template needs to render the shared page: slots for the header and the token."""
     return {"slots": LAYOUT_SLOTS, "csrf_token": PLACEHOLDER}

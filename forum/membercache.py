@@ -17,18 +17,21 @@ Verified physicians who wrote nothing on the question share a page of
 their own the same way (``PHYSICIAN``): the answer and duplicate forms and
 the MDT link are the same for all of them, and their duty panel (their
 claim, the groups to pass to, how long the question has waited) is filled
-in for each, for two queries.
+in for each, for two queries. So do moderators who touched nothing of it
+(``MODERATOR``): their page shows every post in every state with its
+earlier versions, which move the forum's version as published ones do.
 
-Anyone else has the page rendered for them: moderators, the asker (accept
-buttons, consent), a member with a post on the question (edit links,
+Anyone else has the page rendered for them: moderators who touched the
+question, the asker (accept buttons, consent), a member with a post on the question (edit links,
 their pending posts), a suspended member (no forms), and everybody while
 the shared cache is unreachable (``listcache.version()`` is None). Of
 those, a reader who is no moderator and has touched nothing of the
 question sees its visitors' question, answers and replies, with the plain
 buttons: those are kept once per process, question and version too
 (``reader_question``), and only the reader's own panels are asked for.
-Moderators share the question and every post in every state the same
-way, with its earlier versions, and add their own thanks and follow.
+A moderator who touched it shares the question and every post in every
+state the same way, with its earlier versions, and adds their own thanks
+and follow.
 """
 
 from dataclasses import dataclass, field
@@ -48,8 +51,8 @@ TIMEOUT = 300
 # The kinds of row in a member's query (core.memberpage.Part). Its SQL names
 # the models' tables; every value is a parameter (hence the noqa: S608).
 THANKS, FOLLOWING, OWN_POST = 1, 2, 3
-# Who shares a question page: plain members, or verified physicians.
-MEMBER, PHYSICIAN = "member", "physician"
+# Who shares a question page: plain members, verified physicians, or moderators.
+MEMBER, PHYSICIAN, MODERATOR = "member", "physician", "moderator"
 
 
 def question_parts(question_id: int) -> tuple[Part, ...]:
@@ -120,7 +123,8 @@ def cached(request, pk: int, kind: str = MEMBER) -> tuple[str | None, Body | Non
     version = listcache.version()
     if version is None:
         return None, None
-    page_key = key(request, f"{kind}-question", pk, version)
+    # Staff have the admin in their menu: moderators may be staff or not.
+    page_key = key(request, f"{kind}-question", pk, version, request.user.is_staff)
     return page_key, caches["pages"].get(page_key)
 
 

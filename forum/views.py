@@ -267,7 +267,13 @@ def question_detail(request, pk, slug):
                 return response
         else:
             if memberpage.eligible_physician(request.user):
-                response, question = _physician_question_page(request, pk, slug)
+                response, question = _staff_question_page(request, pk, slug)
+                if response is not None:
+                    return response
+            elif memberpage.eligible_moderator(request.user):
+                response, question = _staff_question_page(
+                    request, pk, slug, kind=membercache.MODERATOR
+                )
                 if response is not None:
                     return response
             if question is None:
@@ -319,13 +325,17 @@ def _member_question_page(request, pk, slug):
     return memberpage.fill(request, body.html, found, membercache.slots_for(body, found)), None
 
 
-def _shared_body(request, key, question, *, keep_question=False, **extra) -> membercache.Body:
+def _shared_body(
+    request, key, question, *, keep_question=False, viewer=None, **extra
+) -> membercache.Body:
     """Render and keep the page of ``question`` that its sharing readers all see.
 
-    The visitors' answers and replies, with slots for what is each reader's
-    own; ``extra`` as ``_question_context`` takes it.
+    The answers and replies ``viewer`` sees (a visitor's if None), with
+    slots for what is each reader's own; ``extra`` as ``_question_context``
+    takes it.
     """
-    page = selectors.question_page(question=question, viewer=AnonymousUser())
+    viewer = viewer or AnonymousUser()
+    page = selectors.question_page(question=question, viewer=viewer, own=False)
     related = similar.related_to(question)
     context = _question_context(request, question, page, related=related, **extra)
     body = membercache.render_body(request, context)
@@ -335,17 +345,18 @@ def _shared_body(request, key, question, *, keep_question=False, **extra) -> mem
     return body
 
 
-def _physician_question_page(request, pk, slug):
-    """A verified physician's page from the physicians' shared one (``forum.membercache``).
+def _staff_question_page(request, pk, slug, kind=membercache.PHYSICIAN):
+    """A verified physician's or a moderator's page from their ``kind``'s shared one.
 
     Only for a question they touched nothing of: their buttons are the plain
-    ones. Their duty panel is filled in for them (two queries). Returns as
-    ``_member_question_page``.
+    ones. Their duty panel is filled in for them (two queries). Moderators'
+    page shows what they all see: every post in every state, earlier
+    versions. Returns as ``_member_question_page`` (``forum.membercache``).
     """
     touched = membercache.touched_questions(request)
     if touched is None or pk in touched:
         return None, None
-    key, body = membercache.cached(request, pk, membercache.PHYSICIAN)
+    key, body = membercache.cached(request, pk, kind)
     if key is None:
         return None, None
     user = request.user
@@ -357,7 +368,13 @@ def _physician_question_page(request, pk, slug):
             return redirect(question, permanent=True), None
         duty_slot = memberpage.slot("duty")
         body = _shared_body(
-            request, key, question, keep_question=True, duty=None, duty_slot=duty_slot
+            request,
+            key,
+            question,
+            keep_question=True,
+            viewer=request.user if kind == membercache.MODERATOR else None,
+            duty=None,
+            duty_slot=duty_slot,
         )
     elif body.author_id == user.pk:
         return None, None

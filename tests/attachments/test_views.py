@@ -110,3 +110,21 @@ def test_a_reply_with_images_goes_out_on_the_socket_without_them(question_factor
     message = live._fragment(reply, "en")
     assert "/attachments/" not in message["html"]
     assert not any(str(row.key) in str(message) for row in rows)
+
+
+@pytest.mark.usefixtures("kept")
+def test_moderators_shared_page_follows_every_state_of_an_image(
+    client, settings, question_factory, moderator, django_capture_on_commit_callbacks
+):
+    from attachments import services
+    from tests.memberpages import both
+
+    question = question_factory(answers=1)
+    attachment = processed(question, state="needs_cover", findings=["phone"])[0]
+    client.force_login(moderator)
+    usual, cached = both(client, settings, question.get_absolute_url())
+    assert cached == usual and "Personal data not yet covered" in cached
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attachment_request_review(attachment=attachment, user=question.author)
+    usual, cached = both(client, settings, question.get_absolute_url())
+    assert cached == usual and "Waiting for a moderator" in cached

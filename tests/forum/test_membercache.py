@@ -60,15 +60,12 @@ def test_every_roles_page_is_the_same_with_the_member_cache(
     caches["pages"].clear()
     usual, cached = both(client, settings, answered.get_absolute_url())
     assert cached == usual
-    # Plain members and verified physicians, and only they, were served from a shared body.
+    # Plain members, verified physicians and moderators, and only they, from a shared body.
     shared = any(":member:" in key for key in caches["pages"]._cache)
-    assert shared == (role in {"member", "physician"})
+    assert shared == (role in {"member", "physician", "moderator"})
     # Others who touched nothing of it and moderate nothing, from the kept visitors' parts.
     reader = any(":reader-question:" in key for key in caches["pages"]._cache)
     assert reader == (role == "suspended")
-    # Moderators from the question and posts they all see, held ones included.
-    moderating = any(":moderator-question:" in key for key in caches["pages"]._cache)
-    assert moderating == (role == "moderator")
     # What each role sees of the pending reply stays as it was.
     assert ("Waiting for review here" in cached) == (role in {"pending", "moderator"})
 
@@ -267,11 +264,48 @@ def test_a_moderators_page_costs_only_their_own_panels_however_long(
     services.answer_edit(answer=answer, editor=answer.author, body="An earlier answer, rewritten.")
     services.post_withdraw(post=question.answers.last(), state=PostState.HIDDEN)
     client.force_login(moderator)
-    client.get(question.get_absolute_url())  # kept for every moderator
-    with django_assert_num_queries(3):  # the duty panel's routing and groups, the MDT's consensus
+    client.get(question.get_absolute_url())  # rendered once for every moderator
+    with django_assert_num_queries(2):  # their duty panel: the routing, the groups to pass to
         page = client.get(question.get_absolute_url()).content.decode()
     assert page.count('<article class="answer') == n_answers
     assert "1 earlier version (moderators only)" in page
+    assert any(":member:" in key for key in caches["pages"]._cache)
+
+
+def test_moderators_share_a_page_with_their_own_header_and_forms(
+    client, settings, answered, moderator, user_factory
+):
+    from accounts.models import User
+
+    services.post_withdraw(post=answered.answers.last(), state=PostState.HIDDEN)
+    first = user_factory(name="First Moderator", role=User.Role.MODERATOR)  # staff, as made
+    plain = user_factory(name="Plain Moderator", role=User.Role.MODERATOR)
+    User.objects.filter(pk=plain.pk).update(is_staff=False)
+    for reader in (first, User.objects.get(pk=plain.pk)):  # a shared page for each kind
+        client.force_login(reader)
+        client.get(answered.get_absolute_url())
+    client.force_login(moderator)
+    usual, cached = both(client, settings, answered.get_absolute_url())
+    assert cached == usual
+    assert "First Moderator" not in cached and moderator.name in cached.split("</header>", 1)[0]
+    assert "Lock question" in cached and "Mark as duplicate" in cached
+    assert answered.answers.last().body_html in cached  # hidden, and shown to moderators
+    assert "Administration" in cached
+    client.force_login(User.objects.get(pk=plain.pk))
+    usual, cached = both(client, settings, answered.get_absolute_url())
+    assert cached == usual and "Administration" not in cached
+
+
+def test_a_moderator_who_touched_a_question_has_its_kept_posts_and_their_own_buttons(
+    client, answered, moderator, django_assert_num_queries
+):
+    services.question_follow(question=answered, user=moderator)
+    client.force_login(moderator)
+    client.get(answered.get_absolute_url())
+    with django_assert_num_queries(4):  # their thanks and follow, the duty panel, the consensus
+        page = client.get(answered.get_absolute_url()).content.decode()
+    assert "Unfollow" in page
+    assert any(":moderator-question:" in key for key in caches["pages"]._cache)
 
 
 def test_a_moderators_thanks_and_follow_are_their_own(
