@@ -55,15 +55,18 @@ def slot(kind: str, pk: int = 0) -> SafeString:
 LAYOUT_SLOTS = {kind: slot(kind) for kind in ("name", "unread", "zero", "last")}
 
 
-def _like_any_other(user, role: str) -> bool:
-    """Whether ``user`` is an active ``role`` with nothing of their own in the header or forms."""
+def _like_any_other(user, role: str, *, staff: bool = False) -> bool:
+    """Whether ``user`` is an active ``role`` with nothing of their own in the header or forms.
+
+    Staff only with ``staff`` (their page's key then tells them apart).
+    """
     return bool(
         getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
         and user.is_authenticated
         and user.is_active
         and user.role == role
         and not user.is_superuser
-        and not user.is_staff
+        and (staff or not user.is_staff)
         and not user.is_suspended
     )
 
@@ -87,15 +90,8 @@ def eligible_moderator(user) -> bool:
     Not a superuser (their menu differs), and no physician (their forms do);
     staff or not, which their page's key tells apart.
     """
-    return bool(
-        getattr(settings, "SHUKANG_MEMBER_PAGE_CACHE", True)
-        and user.is_authenticated
-        and user.is_active
-        and user.role == User.Role.MODERATOR
-        and not user.is_superuser
-        and not user.is_suspended
-        and not user_is_verified_doctor(user)
-    )
+    like_any_other = _like_any_other(user, User.Role.MODERATOR, staff=True)
+    return like_any_other and not user_is_verified_doctor(user)
 
 
 def layout_context() -> dict:

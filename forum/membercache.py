@@ -22,9 +22,10 @@ in for each, for two queries. So do moderators who touched nothing of it
 earlier versions, which move the forum's version as published ones do.
 
 Anyone else has the page rendered for them: moderators who touched the
-question, the asker (accept buttons, consent), a member with a post on the question (edit links,
-their pending posts), a suspended member (no forms), and everybody while
-the shared cache is unreachable (``listcache.version()`` is None). Of
+question, the asker (accept buttons, consent), a member with a post on
+the question (edit links, their pending posts), a suspended member (no
+forms), and everybody while the shared cache is unreachable
+(``listcache.version()`` is None). Of
 those, a reader who is no moderator and has touched nothing of the
 question sees its visitors' question, answers and replies, with the plain
 buttons: those are kept once per process, question and version too

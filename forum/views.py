@@ -267,13 +267,13 @@ def question_detail(request, pk, slug):
                 return response
         else:
             if memberpage.eligible_physician(request.user):
-                response, question = _staff_question_page(request, pk, slug)
-                if response is not None:
-                    return response
+                kind = membercache.PHYSICIAN
             elif memberpage.eligible_moderator(request.user):
-                response, question = _staff_question_page(
-                    request, pk, slug, kind=membercache.MODERATOR
-                )
+                kind = membercache.MODERATOR
+            else:
+                kind = None
+            if kind is not None:
+                response, question = _staff_question_page(request, pk, slug, kind)
                 if response is not None:
                     return response
             if question is None:
@@ -345,7 +345,7 @@ def _shared_body(
     return body
 
 
-def _staff_question_page(request, pk, slug, kind=membercache.PHYSICIAN):
+def _staff_question_page(request, pk, slug, kind):
     """A verified physician's or a moderator's page from their ``kind``'s shared one.
 
     Only for a question they touched nothing of: their buttons are the plain
@@ -372,7 +372,7 @@ def _staff_question_page(request, pk, slug, kind=membercache.PHYSICIAN):
             key,
             question,
             keep_question=True,
-            viewer=request.user if kind == membercache.MODERATOR else None,
+            viewer=user if kind == membercache.MODERATOR else None,
             duty=None,
             duty_slot=duty_slot,
         )
