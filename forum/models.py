@@ -3,10 +3,11 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from core.reversing import reverse_kept
 
 
 class LocalizedNameMixin:
@@ -45,7 +46,7 @@ class Category(LocalizedNameMixin, models.Model):
         return self.label
 
     def get_absolute_url(self):
-        return reverse("forum:category-detail", args=[self.slug])
+        return reverse_kept("forum:category-detail", self.slug)
 
 
 class Tag(LocalizedNameMixin, models.Model):
@@ -62,7 +63,7 @@ class Tag(LocalizedNameMixin, models.Model):
         return self.label
 
     def get_absolute_url(self):
-        return reverse("forum:tag-detail", args=[self.slug])
+        return reverse_kept("forum:tag-detail", self.slug)
 
 
 class PostState(models.TextChoices):
@@ -246,7 +247,7 @@ class Question(Post):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("forum:question-detail", args=[self.pk, self.slug or "q"])
+        return reverse_kept("forum:question-detail", self.pk, self.slug or "q")
 
     @property
     def is_answered(self) -> bool:
