@@ -802,8 +802,10 @@ def _row_key(version, question_id: int, title: bool, snippet: bool) -> str:
     return ":".join(parts)
 
 
-def result_rows(questions, found_plan: Plan, viewer) -> list[Row]:
+def result_rows(questions, tags: dict, found_plan: Plan, viewer) -> list[Row]:
     """Each question's row on the results page as ``viewer`` sees it, the matches marked.
+
+    ``tags`` are each question's tags by name, by its id.
 
     ``forum/_question_row.html`` names the author as the viewer may see
     them (``author_name``): anyone but the asker of an anonymous question
@@ -841,6 +843,7 @@ def result_rows(questions, found_plan: Plan, viewer) -> list[Row]:
                 "forum/_question_row.html",
                 {
                     "question": question,
+                    "tags": tags[question.pk],
                     "title_html": title and title_mark,
                     "snippet": snippet and snippet_mark,
                     "user": viewer,

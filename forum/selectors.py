@@ -161,6 +161,8 @@ class SearchResults:
     expansions: list[tuple[str, list[str]]]  # (as typed, the other forms searched)
     plan: forum_search.Plan
     facets: list[Facet] = field(default_factory=list)
+    # The tags of each published match, by name, for its row (``search_row_tags``).
+    tags: dict[int, list[Tag]] = field(default_factory=dict)
 
 
 def question_search(
@@ -171,6 +173,8 @@ def question_search(
     Published questions for everyone, and the unpublished ones the viewer
     may see: their own, or all of them for moderators. ``category`` and
     ``tag`` (slugs, as the facets link them) narrow the published matches.
+    The questions come without their tags: the query that counts the facets
+    brings those of the published matches (``search_row_tags``).
     """
     extra = None
     if viewer.is_authenticated:
@@ -190,9 +194,9 @@ def question_search(
     questions = (
         Question.objects.filter(pk__in=forum_search.among(found.ids))
         .select_related("author", "category")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .defer("body_html", "moderation_reason", "search_vector")
     )
+    facets, tags = _search_facets(found.ids[: found.public], category=category, tag=tag)
     return SearchResults(
         forum_search.ranked(questions, found),
         len(found.ids),
@@ -200,32 +204,86 @@ def question_search(
         found.public,
         found.plan.expansions,
         found.plan,
-        _search_facets(found.ids[: found.public], category=category, tag=tag),
+        facets,
+        tags,
     )
+
+
+def search_row_tags(questions: list[Question], results: SearchResults) -> dict[int, list[Tag]]:
+    """Each question's tags by name: those the search brought, the rest in one query.
+
+    The rest are a member's or moderator's unpublished matches, which the
+    facets leave out.
+    """
+    tags = {question.pk: results.tags.get(question.pk) for question in questions}
+    missing = [pk for pk, found in tags.items() if found is None]
+    if missing:
+        for pk in missing:
+            tags[pk] = []
+        rows = (
+            Question.tags.through.objects.filter(question_id__in=missing)
+            .select_related("tag")
+            .order_by("tag__name")
+        )
+        for row in rows:
+            tags[row.question_id].append(row.tag)
+    return tags
 
 
 FACETS_SHOWN = 8
 
 
-def _search_facets(ids: list[int], *, category: str, tag: str) -> list[Facet]:
-    """The categories and tags of the published matches, most matches first: two queries."""
+def _search_facets(
+    ids: list[int], *, category: str, tag: str
+) -> tuple[list[Facet], dict[int, list[Tag]]]:
+    """The categories and tags of the published matches, most matches first, and each one's tags.
+
+    One query, a row per match and tag (a few per question): it costs less
+    to count here than two grouped queries and a prefetch cost to build and
+    run (docs/BENCHMARKS.md).
+    """
     if not ids:
-        return []
-    within = Question.objects.filter(pk__in=forum_search.among(ids))
-    categories = (
-        Category.objects.filter(questions__in=within)
-        .annotate(n=Count("questions"))
-        .order_by("-n", "position")[:FACETS_SHOWN]
+        return [], {}
+    rows = (
+        Question.objects.filter(pk__in=forum_search.among(ids))
+        .order_by("pk", "tags__name")
+        .values_list(
+            "pk",
+            "category__slug",
+            "category__name",
+            "category__name_zh",
+            "category__position",
+            "tags__slug",
+            "tags__name",
+            "tags__name_zh",
+        )
     )
-    tags = (
-        Tag.objects.filter(questions__in=within)
-        .annotate(n=Count("questions"))
-        .order_by("-n", "name")[:FACETS_SHOWN]
-    )
-    return [
-        *(Facet("category", c.slug, c.label, c.n, c.slug == category) for c in categories),
-        *(Facet("tag", t.slug, t.label, t.n, t.slug == tag) for t in tags),
+    categories, tags, by_question = {}, {}, {}
+    for pk, c_slug, c_name, c_name_zh, position, t_slug, t_name, t_name_zh in rows:
+        if pk not in by_question:
+            by_question[pk] = []
+            if c_slug not in categories:
+                categories[c_slug] = [
+                    0,
+                    position,
+                    Category(slug=c_slug, name=c_name, name_zh=c_name_zh),
+                ]
+            categories[c_slug][0] += 1
+        if t_slug is not None:
+            if t_slug not in tags:
+                tags[t_slug] = [0, Tag(slug=t_slug, name=t_name, name_zh=t_name_zh)]
+            tags[t_slug][0] += 1
+            by_question[pk].append(tags[t_slug][1])
+    top_categories = sorted(categories.values(), key=lambda c: (-c[0], c[1], c[2].name))
+    top_tags = sorted(tags.values(), key=lambda t: (-t[0], t[1].name))
+    facets = [
+        *(
+            Facet("category", c.slug, c.label, n, c.slug == category)
+            for n, _position, c in top_categories[:FACETS_SHOWN]
+        ),
+        *(Facet("tag", t.slug, t.label, n, t.slug == tag) for n, t in top_tags[:FACETS_SHOWN]),
     ]
+    return facets, by_question
 
 
 def unanswered_count() -> int:

@@ -680,7 +680,9 @@ def search(request):
     def searched(as_viewer):
         results = selectors.question_search(viewer=as_viewer, **options)
         page = results_page(results.questions, results.count)
-        return results, page, forum_search.result_rows(page.object_list, results.plan, as_viewer)
+        questions = list(page.object_list)
+        tags = selectors.search_row_tags(questions, results)
+        return results, page, forum_search.result_rows(questions, tags, results.plan, as_viewer)
 
     page = results = rows = None
     if query:

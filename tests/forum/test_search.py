@@ -287,3 +287,67 @@ def test_a_misspelt_drug_finds_what_the_glossary_calls_it(client, question_facto
     content = client.get(reverse("forum:search"), {"q": "capecitibine"}).content.decode()
     assert question.get_absolute_url() in content
     assert "卡培他滨" in content.split("Also searched:")[1]
+
+
+def test_facets_count_the_matches_most_first_and_rows_show_their_tags(
+    client, question_factory, category
+):
+    from forum.models import Category, Tag
+
+    other = Category.objects.exclude(pk=category.pk).first()
+    tags = {
+        name: Tag.objects.create(name=name, slug=name.lower())
+        for name in ["Diet", "Fatigue", "Sleep"]
+    }
+    plan = [(other, ["Sleep", "Diet"]), (other, ["Sleep"]), (None, ["Fatigue", "Sleep"])]
+    made = []
+    for in_category, names in plan:
+        question = question_factory(
+            title="Tired all day during chemotherapy",
+            **({"category": in_category} if in_category else {}),
+        )
+        question.tags.add(*(tags[name] for name in names))
+        services._refresh_question(question)
+        made.append(question)
+
+    results = selectors.question_search(viewer=AnonymousUser(), query="tired")
+    shown = [(facet.kind, facet.slug, facet.count) for facet in results.facets]
+    assert shown == [
+        ("category", other.slug, 2),
+        ("category", made[2].category.slug, 1),
+        ("tag", "sleep", 3),
+        ("tag", "diet", 1),
+        ("tag", "fatigue", 1),
+    ]
+    # Each row's tags by name, as the lists show them, with no query of their own.
+    content = client.get(reverse("forum:search"), {"q": "tired"}).content.decode()
+    row = content[content.index(made[0].get_absolute_url()) :]
+    assert row.index('href="/tags/diet/"') < row.index('href="/tags/sleep/"') < row.index("</li>")
+
+
+def test_a_members_own_held_questions_show_their_tags_in_their_results(
+    client, question_factory, patient
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from forum.models import Tag
+
+    tag = Tag.objects.create(name="Hyperthermia", slug="hyperthermia")
+    client.force_login(patient)
+    url = reverse("forum:search")
+    queries = []
+    for number in range(4):
+        held = question_factory(
+            author=patient, title=f"Held question {number} about hyperthermia treatment"
+        )
+        held.tags.add(tag)
+        Question.objects.filter(pk=held.pk).update(state=PostState.PENDING)
+        services._refresh_question(held)
+        with CaptureQueriesContext(connection) as captured:
+            content = client.get(url, {"q": "hyperthermia"}).content.decode()
+        queries.append(len(captured))
+        assert content.count("Held question") == number + 1
+        assert content.count(f'href="{tag.get_absolute_url()}"') == number + 1
+    # Their tags come in one query however many there are.
+    assert len(set(queries[1:])) == 1
