@@ -10,6 +10,8 @@ the same URL configuration and script prefix, which are part of the key.
 import functools
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 
@@ -22,3 +24,10 @@ def reverse_kept(viewname: str, *args) -> str:
 def _reversed(urlconf: str, prefix: str, viewname: str, args: tuple) -> str:
     # ``prefix`` is the script prefix ``reverse`` reads, here only to key the result.
     return reverse(viewname, urlconf=urlconf, args=args)
+
+
+@receiver(setting_changed)
+def _forget_on_new_urlconf(*, setting, **kwargs):
+    # As Django forgets its resolvers: a test may load other patterns under the same name.
+    if setting == "ROOT_URLCONF":
+        _reversed.cache_clear()

@@ -246,7 +246,7 @@ def _search_facets(
         return [], {}
     rows = (
         Question.objects.filter(pk__in=forum_search.among(ids))
-        .order_by("pk", "tags__name")
+        .order_by("tags__name", "pk")
         .values_list(
             "pk",
             "category__slug",
@@ -275,7 +275,8 @@ def _search_facets(
             tags[t_slug][0] += 1
             by_question[pk].append(tags[t_slug][1])
     top_categories = sorted(categories.values(), key=lambda c: (-c[0], c[1], c[2].name))
-    top_tags = sorted(tags.values(), key=lambda t: (-t[0], t[1].name))
+    # Rows come by tag name in the database's collation, so equal counts keep that order.
+    top_tags = sorted(tags.values(), key=lambda t: -t[0])
     facets = [
         *(
             Facet("category", c.slug, c.label, n, c.slug == category)

@@ -1,6 +1,6 @@
 from django import template
-from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 
 from core.timezones import zone_label
 
@@ -13,16 +13,17 @@ def current_zone_name() -> str:
     return zone_label()
 
 
-@register.simple_tag
-def time_element(value):
+@register.simple_tag(takes_context=True)
+def time_element(context, value):
     """``<time>`` for a moment, shown to the minute in the reader's zone.
 
     The markup of ``<time datetime="{{ value|date:'c' }}">{{ value|date:"Y-m-d H:i" }}</time>``
-    with the zone looked up once instead of twice: lists print one per row.
+    with the zone looked up once instead of twice (and ``{% localtime off %}``
+    heeded as they heed it): lists print one per row.
     """
     if not value:  # None, or a name the context does not hold
         return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    local = template_localtime(value, context.use_tz)
     return format_html(
         '<time datetime="{}">{}</time>', local.isoformat(), local.strftime("%Y-%m-%d %H:%M")
     )

@@ -27,6 +27,11 @@ def test_time_element_prints_what_the_date_filters_print(moment, zone):
     with timezone.override(zoneinfo.ZoneInfo(zone)):
         expected = long_way.render(Context({"when": moment}))
         assert short.render(Context({"when": moment})) == expected
+        # As the filters do, it leaves the moment in UTC inside {% localtime off %}.
+        off = "{% load tz time_zones %}{% localtime off %}X{% endlocaltime %}"
+        assert Template(off.replace("X", "{% time_element when %}")).render(
+            Context({"when": moment})
+        ) == Template(off.replace("X", long_way.source)).render(Context({"when": moment}))
     assert Template("{% load time_zones %}{% time_element when %}").render(Context({})) == ""
 
 
