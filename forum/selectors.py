@@ -1,6 +1,6 @@
 """Reads of the forum, shaped for each page, with visibility applied once."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -258,31 +258,29 @@ def _search_facets(
             "tags__name_zh",
         )
     )
-    categories, tags, by_question = {}, {}, {}
+    categories, tags, counts, by_question = {}, {}, Counter(), {}
     for pk, c_slug, c_name, c_name_zh, position, t_slug, t_name, t_name_zh in rows:
         if pk not in by_question:
             by_question[pk] = []
             if c_slug not in categories:
-                categories[c_slug] = [
-                    0,
-                    position,
-                    Category(slug=c_slug, name=c_name, name_zh=c_name_zh),
-                ]
-            categories[c_slug][0] += 1
+                categories[c_slug] = Category(
+                    slug=c_slug, name=c_name, name_zh=c_name_zh, position=position
+                )
+            counts["category", c_slug] += 1
         if t_slug is not None:
             if t_slug not in tags:
-                tags[t_slug] = [0, Tag(slug=t_slug, name=t_name, name_zh=t_name_zh)]
-            tags[t_slug][0] += 1
-            by_question[pk].append(tags[t_slug][1])
-    top_categories = sorted(categories.values(), key=lambda c: (-c[0], c[1], c[2].name))
+                tags[t_slug] = Tag(slug=t_slug, name=t_name, name_zh=t_name_zh)
+            counts["tag", t_slug] += 1
+            by_question[pk].append(tags[t_slug])
+    top_categories = sorted(
+        categories.values(), key=lambda c: (-counts["category", c.slug], c.position, c.name)
+    )
     # Rows come by tag name in the database's collation, so equal counts keep that order.
-    top_tags = sorted(tags.values(), key=lambda t: -t[0])
+    top_tags = sorted(tags.values(), key=lambda t: -counts["tag", t.slug])
     facets = [
-        *(
-            Facet("category", c.slug, c.label, n, c.slug == category)
-            for n, _position, c in top_categories[:FACETS_SHOWN]
-        ),
-        *(Facet("tag", t.slug, t.label, n, t.slug == tag) for n, t in top_tags[:FACETS_SHOWN]),
+        Facet(kind, item.slug, item.label, counts[kind, item.slug], item.slug == chosen)
+        for kind, top, chosen in [("category", top_categories, category), ("tag", top_tags, tag)]
+        for item in top[:FACETS_SHOWN]
     ]
     return facets, by_question
 
